@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -102,6 +103,7 @@ public sealed class TorchCpuNoise : INoiseSource
     }
 
     // One u32 per element, in order; the float uniform is its low 24 bits times 2^-24 (exact).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FillUniforms(Span<float> destination)
     {
         var raw = MemoryMarshal.Cast<float, uint>(destination);
@@ -113,6 +115,7 @@ public sealed class TorchCpuNoise : INoiseSource
     }
 
     // normal_fill_16_AVX2: uniforms in, normals out, in place.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformBlock(Span<float> block)
     {
         var u1 = One - Vector256.Create<float>(block[..HalfBlock]);
