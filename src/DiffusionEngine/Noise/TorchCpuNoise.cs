@@ -85,7 +85,9 @@ public sealed class TorchCpuNoise : INoiseSource
         var u1 = NextDoubleUniform();
         var u2 = NextDoubleUniform();
 
-        // log1p(-u2) in torch; 1 - u2 is exact for 53-bit uniforms, so log(1 - u2) is the same correctly computed value.
+        // torch calls log1p(-u2). 1 - u2 is exact for a 53-bit uniform, so log(1 - u2) takes the same argument, and
+        // .NET has no real log1p. The two libm functions could disagree in the last bit of the double, but the final
+        // rounding to float hides that.
         var radius = Math.Sqrt(-2.0 * Math.Log(1.0 - u2));
         var theta = 2.0 * Math.PI * u1;
         _cachedNormal = radius * Math.Sin(theta);
