@@ -84,7 +84,7 @@ public static class NoiseCommand
 
     private static TensorShape? ParseShape(ArgumentResult result)
     {
-        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Join(' ', result.Tokens.Select(t => t.Value));
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
         var dimensions = new int[parts.Length];
         long count = 1;
