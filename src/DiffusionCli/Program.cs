@@ -4,5 +4,6 @@ using DiffusionCli.Commands;
 var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
 {
     TokenizeCommand.Create(),
+    NoiseCommand.Create(),
 };
 return root.Parse(args).Invoke();
