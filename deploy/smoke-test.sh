@@ -123,6 +123,8 @@ else
         --self-contained false -o "$work/app" -nologo -v quiet) >"$work/publish.log" 2>&1 \
         || { tail -n 50 "$work/publish.log" >&2; fail "dotnet publish failed (log above)"; }
 fi
+# As the Dockerfile's publish step: the Windows native ONNX Runtime DLLs are not part of the image.
+rm -f "$work/app"/onnxruntime*.dll
 cp "$repo_root/deploy/docker-entrypoint.sh" "$repo_root/deploy/healthcheck.sh" "$work/app/"
 chmod 0755 "$work/app/docker-entrypoint.sh" "$work/app/healthcheck.sh"
 [[ -x "$entrypoint" ]] || fail "the Dockerfile's ENTRYPOINT maps to $entrypoint, which is not an executable file"
