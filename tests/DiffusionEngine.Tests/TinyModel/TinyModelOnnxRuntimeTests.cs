@@ -44,6 +44,7 @@ public sealed class TinyModelOnnxRuntimeTests
 
         AssertTensor(textEncoder.InputMetadata, "input_ids", inputIds == InputIdsType.Int64 ? TensorElementType.Int64 : TensorElementType.Int32, [-1, Tokens]);
         AssertTensor(textEncoder.OutputMetadata, "last_hidden_state", floatType, [-1, Tokens, Hidden]);
+        AssertTensor(textEncoder.OutputMetadata, "pooler_output", floatType, [-1, Hidden]);
         AssertTensor(unet.InputMetadata, "sample", floatType, [-1, 4, -1, -1]);
         if (timestep == TimestepInput.Int64Batch) AssertTensor(unet.InputMetadata, "timestep", TensorElementType.Int64, [-1]);
         else AssertTensor(unet.InputMetadata, "timestep", floatType, []);
@@ -61,9 +62,13 @@ public sealed class TinyModelOnnxRuntimeTests
         var noise = runner.PredictNoise(latents, hidden, batch: 2, timestep: 981);
         Assert.Equal(latents.Length, noise.Length);
         Assert.All(noise, value => Assert.True(float.IsFinite(value)));
-        var pixels = runner.Decode(latents, batch: 2);
+        var pixels = runner.Decode(latents.Select(value => value / 0.18215f).ToArray(), batch: 2);
         Assert.Equal(2 * 3 * 8 * LatentSize * 8 * LatentSize, pixels.Length);
         Assert.All(pixels, value => Assert.True(float.IsFinite(value)));
+        var bytes = pixels.Select(x => Math.Round(Math.Clamp(x / 2 + 0.5, 0, 1) * 255)).ToArray();
+        var mean = bytes.Average();
+        var deviation = Math.Sqrt(bytes.Average(p => (p - mean) * (p - mean)));
+        Assert.True(deviation > 5, $"decoded pixel standard deviation {deviation:F2} is not above 5");
 
         var encoded = runner.Run(encoder, [("sample", pixels, new long[] { 2, 3, 8 * LatentSize, 8 * LatentSize })], "latent_sample");
         Assert.Equal(latents.Length, encoded.Length);
