@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DiffusionEngine.Tests.TestSupport;
+using Microsoft.ML.Tokenizers;
 
 namespace DiffusionEngine.Tests.TinyModel;
 
@@ -62,6 +63,19 @@ public sealed class TinyModelVocabularyTests : IClassFixture<DefaultTinyModelFix
             Assert.Equal(512 + rank, _vocabulary[parts[0] + parts[1]]);
         }
         Assert.Contains("photo</w>", _vocabulary.Keys);
+    }
+
+    [Fact]
+    public void VocabAndMerges_LoadIntoMicrosoftMlTokenizersBpe_AndMergeCorpusWordsIntoSingleTokens()
+    {
+        var tokenizer = BpeTokenizer.Create(TokenizerFile("vocab.json"), TokenizerFile("merges.txt"),
+            preTokenizer: null, normalizer: null,
+            specialTokens: new Dictionary<string, int> { ["<|startoftext|>"] = _vocabulary["<|startoftext|>"], ["<|endoftext|>"] = _vocabulary["<|endoftext|>"] },
+            unknownToken: "<|endoftext|>", continuingSubwordPrefix: null, endOfWordSuffix: "</w>", fuseUnknownTokens: false);
+
+        Assert.Equal([_vocabulary["photo</w>"]], tokenizer.EncodeToIds("photo"));
+        Assert.Equal([_vocabulary["lighting</w>"]], tokenizer.EncodeToIds("lighting"));
+        Assert.True(tokenizer.EncodeToIds("zebra").Count > 1); // not in the corpus: several pieces
     }
 
     [Fact]
