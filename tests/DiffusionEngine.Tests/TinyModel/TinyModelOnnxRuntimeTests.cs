@@ -75,6 +75,40 @@ public sealed class TinyModelOnnxRuntimeTests
         Assert.All(encoded, value => Assert.True(float.IsFinite(value)));
     }
 
+    [Fact]
+    public void Float16Model_HasTheFloat32ModelsWeightsRounded_SoItsOutputsAgreeClosely()
+    {
+        using var single = new TemporaryDirectory();
+        using var half = new TemporaryDirectory();
+        TinyModelBuilder.Write(single.Path, new TinyModelOptions());
+        TinyModelBuilder.Write(half.Path, new TinyModelOptions { DataType = ModelDataType.Float16 });
+
+        var singleOutputs = RunChain(single.Path, ModelDataType.Float32);
+        var halfOutputs = RunChain(half.Path, ModelDataType.Float16);
+        for (var i = 0; i < singleOutputs.Length; i++)
+        {
+            double difference = 0, magnitude = 0;
+            for (var j = 0; j < singleOutputs[i].Length; j++)
+            {
+                difference += Math.Abs(singleOutputs[i][j] - halfOutputs[i][j]);
+                magnitude += Math.Abs(singleOutputs[i][j]);
+            }
+            Assert.True(difference / magnitude < 0.05, $"output {i}: float16 differs from float32 by {difference / magnitude:P1} on average");
+        }
+    }
+
+    private static float[][] RunChain(string directory, ModelDataType dataType)
+    {
+        using var textEncoder = new InferenceSession(Path.Combine(directory, "text_encoder", "model.onnx"));
+        using var unet = new InferenceSession(Path.Combine(directory, "unet", "model.onnx"));
+        using var decoder = new InferenceSession(Path.Combine(directory, "vae_decoder", "model.onnx"));
+        var runner = new TinyModelRunner(textEncoder, unet, decoder, dataType, InputIdsType.Int32, TimestepInput.Int64Batch);
+        var hidden = runner.EncodeText([600, 30, 40, 679], batch: 1);
+        var latents = TinyModelRunner.GaussianLatents(1, LatentSize, seed: 11);
+        var noise = runner.PredictNoise(latents, hidden, batch: 1, timestep: 500);
+        return [hidden, noise, runner.Decode(noise, batch: 1)];
+    }
+
     private static void AssertTensor(IReadOnlyDictionary<string, NodeMetadata> metadata, string name, TensorElementType type, int[] dimensions)
     {
         Assert.True(metadata.ContainsKey(name), $"tensor {name} missing; found {string.Join(", ", metadata.Keys)}");
