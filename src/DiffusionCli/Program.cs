@@ -5,5 +5,6 @@ var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
 {
     TokenizeCommand.Create(),
     NoiseCommand.Create(),
+    CreateTinyModelCommand.Create(),
 };
 return root.Parse(args).Invoke();
