@@ -26,6 +26,30 @@ public class DpmSolverMultistepSchedulerTests
     }
 
     [Fact]
+    public void FullLoop_WithKarrasAndVPrediction_MatchesDiffusers()
+    {
+        var scheduler = Create(("prediction_type", "v_prediction"), ("use_karras_sigmas", true));
+        scheduler.SetTimesteps(10);
+        var sample = SampleDeter();
+        FullLoop(scheduler, sample);
+        Assert.InRange(MeanAbs(sample), 0.2096 - 1e-3, 0.2096 + 1e-3);
+    }
+
+    [Fact]
+    public void FullLoop_FromAddNoiseAtStep5_MatchesDiffusers()
+    {
+        var scheduler = Create();
+        scheduler.SetTimesteps(10);
+        var sample = SampleDeter();
+        scheduler.AddNoise(sample, NoiseDeter(), 5);
+
+        FullLoop(scheduler, sample, startIndex: 5);
+
+        Assert.InRange(SumAbs(sample), 318.4111 - 1e-2, 318.4111 + 1e-2);
+        Assert.InRange(MeanAbs(sample), 0.4146 - 1e-3, 0.4146 + 1e-3);
+    }
+
+    [Fact]
     public void FullLoop_NoNoise_MatchesTheTighterRederivedSum()
     {
         var scheduler = Create();

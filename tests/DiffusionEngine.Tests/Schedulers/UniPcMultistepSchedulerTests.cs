@@ -17,6 +17,7 @@ public class UniPcMultistepSchedulerTests
     [InlineData(false, false, 0.2464)]
     [InlineData(true, false, 0.2925)]
     [InlineData(false, true, 0.1014)]
+    [InlineData(true, true, 0.1966)]
     public void FullLoop_MatchesDiffusers(bool karras, bool vPrediction, double expectedMean)
     {
         var scheduler = Create(("use_karras_sigmas", karras), ("prediction_type", vPrediction ? "v_prediction" : "epsilon"));
@@ -43,6 +44,7 @@ public class UniPcMultistepSchedulerTests
     [Theory]
     [InlineData(false, false, 0.2441)]
     [InlineData(false, true, 0.1014)]
+    [InlineData(true, false, 0.2898)]
     [InlineData(true, true, 0.1944)]
     public void FullLoop1D_MatchesDiffusers(bool karras, bool vPrediction, double expectedMean)
     {
