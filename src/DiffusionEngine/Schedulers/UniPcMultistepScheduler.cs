@@ -340,12 +340,14 @@ public sealed class UniPcMultistepScheduler : IScheduler
             residualCoeff = sigmaT * bh;
         }
 
+        // Σ_k ρ_k·D_k with D_k = (m_{i−k} − m_i)/r_k, over at most two past outputs (order ≤ 3).
+        var (m1, c1) = terms > 0 ? (History(1), _rhos[0] / _rks[0]) : (m0, 0.0);
+        var (m2, c2) = terms > 1 ? (History(2), _rhos[1] / _rks[1]) : (m0, 0.0);
         for (var i = 0; i < sample.Length; i++)
         {
-            // Σ_k ρ_k·D_k with D_k = (m_{i−k} − m_i)/r_k.
-            var residual = 0.0;
-            for (var k = 0; k < terms; k++) residual += _rhos[k] * ((History(k + 1)[i] - (double)m0[i]) / _rks[k]);
-            sample[i] = (float)(sampleCoeff * sample[i] - outputCoeff * m0[i] - residualCoeff * residual);
+            double m = m0[i];
+            var residual = c1 * (m1[i] - m) + c2 * (m2[i] - m);
+            sample[i] = (float)(sampleCoeff * sample[i] - outputCoeff * m - residualCoeff * residual);
         }
     }
 
@@ -381,13 +383,15 @@ public sealed class UniPcMultistepScheduler : IScheduler
             residualCoeff = sigmaT * bh;
         }
 
+        // Σ_k ρ_k·D_k over the older outputs (at most two), plus ρ_last·(m_t − m0) for the new one.
         var rhoLast = _rhos[order - 1];
+        var (m1, c1) = order > 1 ? (History(1), _rhos[0] / _rks[0]) : (m0, 0.0);
+        var (m2, c2) = order > 2 ? (History(2), _rhos[1] / _rks[1]) : (m0, 0.0);
         for (var i = 0; i < sample.Length; i++)
         {
-            var residual = 0.0;
-            for (var k = 0; k < order - 1; k++) residual += _rhos[k] * ((History(k + 1)[i] - (double)m0[i]) / _rks[k]);
-            residual += rhoLast * (modelT[i] - (double)m0[i]);
-            sample[i] = (float)(sampleCoeff * last[i] - outputCoeff * m0[i] - residualCoeff * residual);
+            double m = m0[i];
+            var residual = c1 * (m1[i] - m) + c2 * (m2[i] - m) + rhoLast * (modelT[i] - m);
+            sample[i] = (float)(sampleCoeff * last[i] - outputCoeff * m - residualCoeff * residual);
         }
     }
 
