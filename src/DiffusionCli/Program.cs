@@ -4,5 +4,7 @@ using DiffusionCli.Commands;
 var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
 {
     TokenizeCommand.Create(),
+    GenerateCommand.Create(),
+    BenchCommand.Create(),
 };
 return root.Parse(args).Invoke();
