@@ -14,9 +14,10 @@ public sealed class ModelFolder
     /// <summary>The VAE latent scaling factor of SD 1.x, used when vae_decoder/config.json does not give one.</summary>
     public const float DefaultScalingFactor = 0.18215f;
 
-    private ModelFolder(string directory, string schedulerConfigJson, float scalingFactor, string? vaeEncoderPath)
+    private ModelFolder(string directory, string schedulerConfigJson, string? indexSchedulerClass, float scalingFactor, string? vaeEncoderPath)
     {
         Directory = directory;
+        IndexSchedulerClassName = indexSchedulerClass;
         SchedulerConfigJson = schedulerConfigJson;
         VaeScalingFactor = scalingFactor;
         VaeEncoderPath = vaeEncoderPath;
@@ -42,6 +43,9 @@ public sealed class ModelFolder
     /// <summary>The text of scheduler/scheduler_config.json (checked to be a JSON object).</summary>
     public string SchedulerConfigJson { get; }
 
+    /// <summary>The scheduler class model_index.json names (<c>"scheduler": ["diffusers", "PNDMScheduler"]</c>), or null.</summary>
+    public string? IndexSchedulerClassName { get; }
+
     /// <summary>vae_decoder/config.json's <c>scaling_factor</c>, or <see cref="DefaultScalingFactor"/>.</summary>
     public float VaeScalingFactor { get; }
 
@@ -61,7 +65,8 @@ public sealed class ModelFolder
 
         var modelIndexPath = Path.Combine(full, "model_index.json");
         RequireFile(modelIndexPath, "model_index.json is missing: this is not a diffusers/Optimum model folder");
-        using (ReadJsonObject(modelIndexPath)) { }
+        string? indexSchedulerClass;
+        using (var modelIndex = ReadJsonObject(modelIndexPath)) indexSchedulerClass = ReadSchedulerClass(modelIndex);
 
         var schedulerConfigPath = Path.Combine(full, "scheduler", "scheduler_config.json");
         RequireFile(schedulerConfigPath, "the scheduler component is missing (scheduler/scheduler_config.json)");
@@ -79,7 +84,14 @@ public sealed class ModelFolder
 
         var scalingFactor = ReadScalingFactor(Path.Combine(full, "vae_decoder", "config.json"));
         var vaeEncoderPath = Path.Combine(full, "vae_encoder", "model.onnx");
-        return new ModelFolder(full, File.ReadAllText(schedulerConfigPath), scalingFactor, File.Exists(vaeEncoderPath) ? vaeEncoderPath : null);
+        return new ModelFolder(full, File.ReadAllText(schedulerConfigPath), indexSchedulerClass, scalingFactor, File.Exists(vaeEncoderPath) ? vaeEncoderPath : null);
+    }
+
+    private static string? ReadSchedulerClass(JsonDocument modelIndex)
+    {
+        if (!modelIndex.RootElement.TryGetProperty("scheduler", out var entry) || entry.ValueKind != JsonValueKind.Array) return null;
+        if (entry.GetArrayLength() != 2 || entry[1].ValueKind != JsonValueKind.String) return null;
+        return entry[1].GetString();
     }
 
     private static float ReadScalingFactor(string configPath)

@@ -22,6 +22,7 @@ public sealed class StableDiffusionPipeline : IDisposable
 {
     private readonly ModelFolder _folder;
     private readonly SchedulerConfig _schedulerConfig;
+    private readonly string _schedulerClassName;
     private readonly OrtSessionFactory _sessions;
     private readonly TextEncoderModel _textEncoder;
     private readonly UNetModel _unet;
@@ -41,7 +42,10 @@ public sealed class StableDiffusionPipeline : IDisposable
         _vaeDecoder = vaeDecoder;
         RunTimer = runTimer;
         _logger = logger;
-        var defaultScheduler = SchedulerFactory.TryResolve(schedulerConfig.ClassName, out var info) ? info.Id : schedulerConfig.ClassName;
+        // The config's own _class_name picks the default scheduler; older exports only name it in model_index.json.
+        _schedulerClassName = schedulerConfig.ClassName ?? folder.IndexSchedulerClassName
+            ?? throw new ModelLoadException(folder.SchedulerConfigPath, "names no scheduler class (_class_name), and model_index.json names none either");
+        var defaultScheduler = SchedulerFactory.TryResolve(_schedulerClassName, out var info) ? info.Id : _schedulerClassName;
         Model = new ModelInfo(folder.Name, folder.Directory, defaultScheduler, tokenizer.MaxLength, sessions.ProviderName);
     }
 
@@ -131,7 +135,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         for (var i = 0; i < batchSize; i++) doGuidance |= batch[i].GuidanceScale > 1f;
         var unetBatch = doGuidance ? 2 * batchSize : batchSize;
         var condOffset = doGuidance ? batchSize : 0;
-        var schedulerName = first.Scheduler ?? _schedulerConfig.ClassName;
+        var schedulerName = first.Scheduler ?? _schedulerClassName;
         PipelineLog.GenerationStarted(_logger, batchSize, first.Width, first.Height, first.Steps, schedulerName, doGuidance);
         var start = Stopwatch.GetTimestamp();
 
