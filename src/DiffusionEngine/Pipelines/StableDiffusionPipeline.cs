@@ -180,6 +180,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             using (var unet = _unet.Bind(unetInput, hiddenStates, unetOutput, unetBatch, latentHeight, latentWidth, Tokenizer.MaxLength, hiddenSize))
             {
                 activity?.SetTag("diffusion.batch_size", batchSize);
+                activity?.SetTag("diffusion.unet_batch_size", unetBatch);
                 activity?.SetTag("diffusion.steps", timesteps.Count);
                 activity?.SetTag("diffusion.scheduler", schedulerName);
                 for (var step = 0; step < timesteps.Count; step++)
