@@ -4,6 +4,7 @@ using DiffusionCli.Commands;
 var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
 {
     TokenizeCommand.Create(),
+    CreateTinyModelCommand.Create(),
     GenerateCommand.Create(),
     BenchCommand.Create(),
 };
