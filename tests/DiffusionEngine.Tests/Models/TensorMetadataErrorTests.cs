@@ -15,14 +15,14 @@ public sealed class TensorMetadataErrorTests(TinyModelFixture models)
 {
     private static readonly PipelineOptions Cpu = new() { ExecutionProvider = ExecutionProviderKind.Cpu };
 
-    private static readonly Tensor Sample = new("sample", Float, "batch", 4, "height", "width");
-    private static readonly Tensor Timestep = new("timestep", Int64, "batch");
-    private static readonly Tensor HiddenStates = new("encoder_hidden_states", Float, "batch", 77, 32);
+    private static readonly Tensor Sample = new("sample", OnnxFloat, "batch", 4, "height", "width");
+    private static readonly Tensor Timestep = new("timestep", OnnxInt64, "batch");
+    private static readonly Tensor HiddenStates = new("encoder_hidden_states", OnnxFloat, "batch", 77, 32);
 
     [Fact]
     public void Load_WhenTimestepIsInt32_NamesTensorTypeAndSupportedTypes()
     {
-        var error = LoadWithUNet(Sample, Timestep with { ElementType = Int32 }, HiddenStates);
+        var error = LoadWithUNet(Sample, Timestep with { ElementType = OnnxInt32 }, HiddenStates);
 
         Assert.Contains("unet input 'timestep' is int32 [batch]", error.Message);
         Assert.Contains("supported: int64 [batch], float32 [] (scalar)", error.Message);
@@ -31,7 +31,7 @@ public sealed class TensorMetadataErrorTests(TinyModelFixture models)
     [Fact]
     public void Load_WhenTimestepHasRankTwo_IsRejected()
     {
-        var error = LoadWithUNet(Sample, new Tensor("timestep", Int64, "batch", 1), HiddenStates);
+        var error = LoadWithUNet(Sample, new Tensor("timestep", OnnxInt64, "batch", 1), HiddenStates);
 
         Assert.Contains("'timestep' is int64 [batch, 1]", error.Message);
     }
@@ -39,7 +39,7 @@ public sealed class TensorMetadataErrorTests(TinyModelFixture models)
     [Fact]
     public void Load_WhenSampleHasRankThree_NamesFoundShape()
     {
-        var error = LoadWithUNet(new Tensor("sample", Float, "batch", 4, 4096), Timestep, HiddenStates);
+        var error = LoadWithUNet(new Tensor("sample", OnnxFloat, "batch", 4, 4096), Timestep, HiddenStates);
 
         Assert.Contains("unet input 'sample' is float32 [batch, 4, 4096]", error.Message);
         Assert.Contains("float32 or float16 [batch, 4, height/8, width/8]", error.Message);
@@ -48,7 +48,7 @@ public sealed class TensorMetadataErrorTests(TinyModelFixture models)
     [Fact]
     public void Load_WhenSampleIsFloat64_IsRejected()
     {
-        var error = LoadWithUNet(Sample with { ElementType = Double }, Timestep, HiddenStates);
+        var error = LoadWithUNet(Sample with { ElementType = OnnxDouble }, Timestep, HiddenStates);
 
         Assert.Contains("'sample' is float64", error.Message);
     }
@@ -56,7 +56,7 @@ public sealed class TensorMetadataErrorTests(TinyModelFixture models)
     [Fact]
     public void Load_WhenUNetWantsAnInputWeDoNotFeed_NamesIt()
     {
-        var error = LoadWithUNet(Sample, Timestep, HiddenStates, new Tensor("text_embeds", Float, "batch", 1280));
+        var error = LoadWithUNet(Sample, Timestep, HiddenStates, new Tensor("text_embeds", OnnxFloat, "batch", 1280));
 
         Assert.Contains("input 'text_embeds'", error.Message);
     }
@@ -74,7 +74,7 @@ public sealed class TensorMetadataErrorTests(TinyModelFixture models)
     {
         var model = models.CopyOfDefaultModel();
         var path = Path.Combine(model, "text_encoder", "model.onnx");
-        WriteIdentity(path, "last_hidden_state", new Tensor("input_ids", Float, "batch", 77));
+        WriteIdentity(path, "last_hidden_state", new Tensor("input_ids", OnnxFloat, "batch", 77));
 
         var error = Assert.Throws<ModelLoadException>(() => StableDiffusionPipeline.Load(model, Cpu));
 
@@ -88,7 +88,7 @@ public sealed class TensorMetadataErrorTests(TinyModelFixture models)
     {
         var model = models.CopyOfDefaultModel();
         var path = Path.Combine(model, "vae_decoder", "model.onnx");
-        WriteIdentity(path, "sample", new Tensor("latent_sample", Int64, "batch", 4, "h", "w"));
+        WriteIdentity(path, "sample", new Tensor("latent_sample", OnnxInt64, "batch", 4, "h", "w"));
 
         var error = Assert.Throws<ModelLoadException>(() => StableDiffusionPipeline.Load(model, Cpu));
 

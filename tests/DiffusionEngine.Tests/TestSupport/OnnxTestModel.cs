@@ -8,7 +8,7 @@ namespace DiffusionEngine.Tests.TestSupport;
 /// </summary>
 public static class OnnxTestModel
 {
-    public const int Float = 1, Int32 = 6, Int64 = 7, Float16 = 10, Double = 11;
+    public const int OnnxFloat = 1, OnnxInt32 = 6, OnnxInt64 = 7, OnnxFloat16 = 10, OnnxDouble = 11;
 
     /// <summary>A tensor declaration: dims are numbers (fixed) or strings (symbolic, e.g. "batch").</summary>
     public sealed record Tensor(string Name, int ElementType, params object[] Dims);
