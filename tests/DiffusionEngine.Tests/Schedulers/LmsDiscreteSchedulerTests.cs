@@ -30,6 +30,19 @@ public class LmsDiscreteSchedulerTests
     }
 
     [Fact]
+    public void FullLoop_WithKarrasSigmas_MatchesDiffusers()
+    {
+        var scheduler = Create(("use_karras_sigmas", true));
+        var sample = SampleDeter();
+        for (var i = 0; i < sample.Length; i++) sample[i] *= scheduler.InitNoiseSigma;
+
+        FullLoop(scheduler, sample, scaleInPlace: true);
+
+        Assert.InRange(SumAbs(sample), 3812.9927 - 2e-2, 3812.9927 + 2e-2);
+        Assert.InRange(MeanAbs(sample), 4.9648 - 1e-3, 4.9648 + 1e-3);
+    }
+
+    [Fact]
     public void FullLoop_FromAddNoiseAtStep8_UsesOrder4CoefficientsWithOneDerivative()
     {
         var scheduler = Create();
