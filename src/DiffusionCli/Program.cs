@@ -5,6 +5,7 @@ var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
 {
     TokenizeCommand.Create(),
     CreateTinyModelCommand.Create(),
+    NoiseCommand.Create(),
     GenerateCommand.Create(),
     BenchCommand.Create(),
 };
