@@ -43,8 +43,10 @@ public sealed class StableDiffusionPipeline : IDisposable
         RunTimer = runTimer;
         _logger = logger;
         // The config's own _class_name picks the default scheduler; older exports only name it in model_index.json.
-        _schedulerClassName = schedulerConfig.ClassName ?? folder.IndexSchedulerClassName
+        var className = schedulerConfig.ClassName ?? folder.IndexSchedulerClassName
             ?? throw new ModelLoadException(folder.SchedulerConfigPath, "names no scheduler class (_class_name), and model_index.json names none either");
+        // Early SD configs name the Flax class ("FlaxPNDMScheduler"); the schedule is the PyTorch class's.
+        _schedulerClassName = className.StartsWith("Flax", StringComparison.Ordinal) ? className["Flax".Length..] : className;
         var defaultScheduler = SchedulerFactory.TryResolve(_schedulerClassName, out var info) ? info.Id : _schedulerClassName;
         Model = new ModelInfo(folder.Name, folder.Directory, defaultScheduler, tokenizer.MaxLength, sessions.ProviderName);
     }
