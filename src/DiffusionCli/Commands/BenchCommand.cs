@@ -107,7 +107,7 @@ public static class BenchCommand
         foreach (var (kind, milliseconds) in noise)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {kind.ToString().ToLowerInvariant()} | {milliseconds:F2} | {generation:F0} | {100 * milliseconds / generation:F2} % |"));
+                $"| {kind.ToString().ToLowerInvariant()} | {milliseconds:F2} | {generation:F0} | {100 * milliseconds / generation:F3} % |"));
         }
     }
 

@@ -138,7 +138,11 @@ public sealed class StableDiffusionPipeline : IDisposable
         var unetBatch = doGuidance ? 2 * batchSize : batchSize;
         var condOffset = doGuidance ? batchSize : 0;
         var schedulerName = first.Scheduler ?? _schedulerClassName;
-        PipelineLog.GenerationStarted(_logger, batchSize, first.Width, first.Height, first.Steps, schedulerName, doGuidance);
+        if (!SchedulerFactory.TryResolve(schedulerName, out var scheduler))
+        {
+            throw new ArgumentException($"scheduler must be one of {SchedulerFactory.AcceptedNames()} but was '{schedulerName}'", nameof(batch));
+        }
+        PipelineLog.GenerationStarted(_logger, batchSize, first.Width, first.Height, first.Steps, scheduler.Id, doGuidance);
         var start = Stopwatch.GetTimestamp();
 
         using var runOptions = new RunOptions();
@@ -158,7 +162,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             var schedulers = new IScheduler[batchSize];
             for (var i = 0; i < batchSize; i++)
             {
-                schedulers[i] = SchedulerFactory.Create(schedulerName, _schedulerConfig);
+                schedulers[i] = SchedulerFactory.Create(scheduler, _schedulerConfig);
                 schedulers[i].SetTimesteps(first.Steps);
             }
             var timesteps = schedulers[0].Timesteps;
@@ -184,7 +188,7 @@ public sealed class StableDiffusionPipeline : IDisposable
                 activity?.SetTag("diffusion.batch_size", batchSize);
                 activity?.SetTag("diffusion.unet_batch_size", unetBatch);
                 activity?.SetTag("diffusion.steps", timesteps.Count);
-                activity?.SetTag("diffusion.scheduler", schedulerName);
+                activity?.SetTag("diffusion.scheduler", scheduler.Id);
                 for (var step = 0; step < timesteps.Count; step++)
                 {
                     if (cancellationToken.IsCancellationRequested)

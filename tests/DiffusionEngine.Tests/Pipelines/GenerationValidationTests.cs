@@ -64,8 +64,27 @@ public sealed class GenerationValidationTests(TinyModelFixture models)
     }
 
     [Fact]
-    public void Generate_WithAnUnknownScheduler_IsRejected()
+    public void Generate_WithAnUnknownScheduler_NamesItAndTheAcceptedOnes_BeforeRunningAnyModel()
     {
-        Assert.ThrowsAny<ArgumentException>(() => models.Pipeline.Generate([Valid with { Scheduler = "no-such-scheduler" }]));
+        var runsBefore = models.Pipeline.RunTimer.Calls;
+
+        var error = Assert.ThrowsAny<ArgumentException>(() => models.Pipeline.Generate([Valid with { Scheduler = "no-such-scheduler" }]));
+
+        Assert.StartsWith("scheduler must be one of ", error.Message);
+        Assert.Contains("euler_a", error.Message);
+        Assert.Contains("but was 'no-such-scheduler'", error.Message);
+        Assert.Equal(runsBefore, models.Pipeline.RunTimer.Calls);
+    }
+
+    [Theory]
+    [InlineData("euler_a")]
+    [InlineData("DPM++ 2M Karras")]
+    [InlineData("UniPCMultistepScheduler")]
+    [InlineData("lcm")]
+    public void Generate_WithARequestedScheduler_UsesIt(string scheduler)
+    {
+        var image = models.Pipeline.Generate([Valid with { Scheduler = scheduler, Steps = 2 }])[0];
+
+        ImageAssert.NotFlat(image);
     }
 }
