@@ -142,6 +142,29 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
     }
 
     [Fact]
+    public void Generate_WhenCancelledAfterTheLastStepCheck_AbortsTheModelRunThroughTheTerminateFlag()
+    {
+        using var cancellation = new CancellationTokenSource();
+        // The VAE activity starts after the last between-steps check, right before its Run: cancelling there leaves
+        // only ONNX Runtime's terminate flag to stop the work.
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == DiffusionTelemetry.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = activity =>
+            {
+                if (activity.OperationName == DiffusionTelemetry.VaeDecodeActivity) cancellation.Cancel();
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var error = Assert.ThrowsAny<OperationCanceledException>(() => Pipeline.Generate([Request(steps: 2)], null, cancellation.Token));
+
+        Assert.IsType<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(error.InnerException);
+        Assert.Equal(cancellation.Token, error.CancellationToken);
+    }
+
+    [Fact]
     public void Generate_WhenAlreadyCancelled_RunsNoModel()
     {
         var runsBefore = Pipeline.RunTimer.Calls;
