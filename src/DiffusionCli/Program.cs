@@ -3,8 +3,10 @@ using DiffusionCli.Commands;
 
 var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
 {
+    GenerateCommand.Create(),
     TokenizeCommand.Create(),
-    NoiseCommand.Create(),
     CreateTinyModelCommand.Create(),
+    NoiseCommand.Create(),
+    BenchCommand.Create(),
 };
 return root.Parse(args).Invoke();
