@@ -74,6 +74,7 @@ public sealed class DdimScheduler : IScheduler
     /// <inheritdoc />
     public void SetTimesteps(int numInferenceSteps)
     {
+        // Copied from EulerDiscreteScheduler.SetTimesteps (argument check)
         if (numInferenceSteps < 1 || numInferenceSteps > NumTrainTimesteps)
         {
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
@@ -198,6 +199,7 @@ public sealed class DdimScheduler : IScheduler
         _ => ((float)(sqrtAlphaT * x - sqrtBetaT * output), (float)(sqrtAlphaT * output + sqrtBetaT * x)),
     };
 
+    // Copied from EulerDiscreteScheduler.NoiseBuffer
     private float[] NoiseBuffer(int length)
     {
         if (_noiseBuffer is null || _noiseBuffer.Length != length) _noiseBuffer = new float[length];

@@ -56,14 +56,15 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     {
         ArgumentNullException.ThrowIfNull(config);
         NumTrainTimesteps = config.GetInt32("num_train_timesteps", 1000);
+        // Copied from EulerDiscreteScheduler(SchedulerConfig) (betas, zero-SNR rescale, sigma table)
         var betas = ScheduleMath.Betas(config, ClassName, 0.0001, 0.02, "linear");
-        _cosineSchedule = config.GetDoubleArray("trained_betas") is null && config.GetString("beta_schedule", "linear") == "squaredcos_cap_v2";
         var rescale = config.GetBoolean("rescale_betas_zero_snr", false);
         if (rescale) betas = ScheduleMath.RescaleZeroTerminalSnr(betas);
         _alphasCumprod = ScheduleMath.AlphasCumprod(betas);
         // Zero terminal SNR would make the last sigma infinite; diffusers sets ᾱ to 2^-24 there instead.
         if (rescale) _alphasCumprod[^1] = 1f / (1 << 24);
         _sigmaTable = ScheduleMath.SigmaTable(_alphasCumprod);
+        _cosineSchedule = config.GetDoubleArray("trained_betas") is null && config.GetString("beta_schedule", "linear") == "squaredcos_cap_v2";
         _lambdaTable = new float[_alphasCumprod.Length];
         for (var i = 0; i < _lambdaTable.Length; i++)
         {
@@ -91,7 +92,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         _useKarrasSigmas = config.GetBoolean("use_karras_sigmas", false);
         _useExponentialSigmas = config.GetBoolean("use_exponential_sigmas", false);
         _useLuLambdas = config.GetBoolean("use_lu_lambdas", false);
-        if ((_useKarrasSigmas ? 1 : 0) + (_useExponentialSigmas ? 1 : 0) > 1)
+        if (_useKarrasSigmas && _useExponentialSigmas)
         {
             throw new ArgumentException("only one of use_karras_sigmas and use_exponential_sigmas can be true", nameof(config));
         }
@@ -121,6 +122,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     /// <summary>Whether the schedule uses Karras sigmas (use_karras_sigmas).</summary>
     public bool UseKarrasSigmas => _useKarrasSigmas;
 
+    // Copied from DdimScheduler.BatchSize
     /// <summary>
     /// How many images the sample span holds (default 1). Only dynamic thresholding (thresholding = true) uses it: its
     /// quantile is taken per image.
@@ -139,6 +141,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     /// <inheritdoc />
     public void SetTimesteps(int numInferenceSteps)
     {
+        // Copied from EulerDiscreteScheduler.SetTimesteps (argument check)
         if (numInferenceSteps < 1 || numInferenceSteps > NumTrainTimesteps)
         {
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
@@ -408,12 +411,14 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         if (_thresholding) _thresholdScratch = new float[length];
     }
 
+    // Copied from EulerDiscreteScheduler.NoiseBuffer
     private float[] NoiseBuffer(int length)
     {
         if (_noiseBuffer is null || _noiseBuffer.Length != length) _noiseBuffer = new float[length];
         return _noiseBuffer;
     }
 
+    // Copied from EulerDiscreteScheduler.CheckStepIndex
     private void CheckStepIndex(int stepIndex)
     {
         if (_sigmas.Length == 0) throw new InvalidOperationException($"{ClassName}: call SetTimesteps before stepping");

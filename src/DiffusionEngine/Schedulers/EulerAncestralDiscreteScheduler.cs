@@ -31,6 +31,7 @@ public sealed class EulerAncestralDiscreteScheduler : IScheduler
     {
         ArgumentNullException.ThrowIfNull(config);
         NumTrainTimesteps = config.GetInt32("num_train_timesteps", 1000);
+        // Copied from EulerDiscreteScheduler(SchedulerConfig) (betas, zero-SNR rescale, sigma table) with _alphasCumprod->alphasCumprod
         var betas = ScheduleMath.Betas(config, ClassName, 0.0001, 0.02, "linear");
         var rescale = config.GetBoolean("rescale_betas_zero_snr", false);
         if (rescale) betas = ScheduleMath.RescaleZeroTerminalSnr(betas);
@@ -52,6 +53,7 @@ public sealed class EulerAncestralDiscreteScheduler : IScheduler
     /// <inheritdoc />
     public IReadOnlyList<float> Timesteps => _timestepValues;
 
+    // Copied from EulerDiscreteScheduler.InitNoiseSigma
     /// <inheritdoc />
     /// <remarks>max σ for linspace/trailing spacing, sqrt(max σ² + 1) for leading.</remarks>
     public float InitNoiseSigma
@@ -66,6 +68,7 @@ public sealed class EulerAncestralDiscreteScheduler : IScheduler
     /// <inheritdoc />
     public void SetTimesteps(int numInferenceSteps)
     {
+        // Copied from EulerDiscreteScheduler.SetTimesteps (argument check, timestep spacing)
         if (numInferenceSteps < 1 || numInferenceSteps > NumTrainTimesteps)
         {
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
@@ -73,6 +76,7 @@ public sealed class EulerAncestralDiscreteScheduler : IScheduler
         }
 
         var n = numInferenceSteps;
+        // 1. Timesteps (float32, fractional for linspace).
         float[] timesteps;
         switch (_timestepSpacing)
         {
@@ -93,13 +97,14 @@ public sealed class EulerAncestralDiscreteScheduler : IScheduler
                 break;
         }
 
-        // Sigmas by np.interp on the float32 table (in double), then a final 0.
+        // 2. Sigmas by np.interp on the float32 table (in double), then a final 0.
         _sigmas = new float[timesteps.Length + 1];
         for (var i = 0; i < timesteps.Length; i++) _sigmas[i] = (float)ScheduleMath.Interp(timesteps[i], _sigmaTable);
         _timestepValues = Array.AsReadOnly(timesteps);
     }
 
-    /// <summary>Scales the UNet input by 1/sqrt(σ² + 1), in place.</summary>
+    // Copied from EulerDiscreteScheduler.ScaleModelInput
+    /// <summary>Scales the UNet input by 1/sqrt(σ² + 1) (Karras preconditioning c_in), in place.</summary>
     public void ScaleModelInput(Span<float> sample, int stepIndex)
     {
         CheckStepIndex(stepIndex);
@@ -143,6 +148,7 @@ public sealed class EulerAncestralDiscreteScheduler : IScheduler
         }
     }
 
+    // Copied from EulerDiscreteScheduler.AddNoise
     /// <summary>Forward diffusion in sigma form: x + ε·σ of step <paramref name="stepIndex"/>, in place.</summary>
     public void AddNoise(Span<float> sample, ReadOnlySpan<float> noise, int stepIndex)
     {
@@ -151,12 +157,14 @@ public sealed class EulerAncestralDiscreteScheduler : IScheduler
         TensorPrimitives.MultiplyAdd(noise, _sigmas[stepIndex], sample, sample);
     }
 
+    // Copied from EulerDiscreteScheduler.NoiseBuffer
     private float[] NoiseBuffer(int length)
     {
         if (_noiseBuffer is null || _noiseBuffer.Length != length) _noiseBuffer = new float[length];
         return _noiseBuffer;
     }
 
+    // Copied from EulerDiscreteScheduler.CheckStepIndex
     private void CheckStepIndex(int stepIndex)
     {
         if (_sigmas.Length == 0) throw new InvalidOperationException($"{ClassName}: call SetTimesteps before stepping");

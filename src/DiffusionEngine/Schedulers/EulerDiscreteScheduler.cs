@@ -156,7 +156,7 @@ public sealed class EulerDiscreteScheduler : IScheduler
         {
             var sigmaMin = _sigmaMin ?? sigmas[^1];
             var sigmaMax = _sigmaMax ?? sigmas[0];
-            sigmas = _useKarrasSigmas ? ScheduleMath.KarrasSigmas(sigmaMin, sigmaMax, n) : ExponentialSigmas(sigmaMin, sigmaMax, n);
+            sigmas = _useKarrasSigmas ? ScheduleMath.KarrasSigmas(sigmaMin, sigmaMax, n) : ScheduleMath.ExponentialSigmas(sigmaMin, sigmaMax, n);
             var logSigmas = ScheduleMath.LogSigmas(_sigmaTable);
             timesteps = new float[n];
             for (var i = 0; i < n; i++) timesteps[i] = (float)ScheduleMath.SigmaToT(sigmas[i], logSigmas);
@@ -232,14 +232,6 @@ public sealed class EulerDiscreteScheduler : IScheduler
         CheckStepIndex(stepIndex);
         if (noise.Length != sample.Length) throw new ArgumentException($"noise has {noise.Length} values but sample has {sample.Length}", nameof(noise));
         TensorPrimitives.MultiplyAdd(noise, _sigmas[stepIndex], sample, sample);
-    }
-
-    private static double[] ExponentialSigmas(double sigmaMin, double sigmaMax, int count)
-    {
-        // exp(linspace(ln σ_max, ln σ_min, n)): evenly spaced in log-sigma.
-        var line = ScheduleMath.Linspace(Math.Log(sigmaMax), Math.Log(sigmaMin), count);
-        for (var i = 0; i < count; i++) line[i] = Math.Exp(line[i]);
-        return line;
     }
 
     private float[] NoiseBuffer(int length)

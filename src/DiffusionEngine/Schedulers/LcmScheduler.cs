@@ -67,6 +67,7 @@ public sealed class LcmScheduler : IScheduler
     /// <summary>Training timesteps of the model (num_train_timesteps).</summary>
     public int NumTrainTimesteps { get; }
 
+    // Copied from DdimScheduler.BatchSize
     /// <summary>
     /// How many images the sample span holds (default 1). Only dynamic thresholding (thresholding = true) uses it: its
     /// quantile is taken per image.
@@ -164,6 +165,7 @@ public sealed class LcmScheduler : IScheduler
         var cSkip = (float)(SigmaData * SigmaData / (scaled * scaled + SigmaData * SigmaData));
         var cOut = (float)(scaled / Math.Sqrt(scaled * scaled + SigmaData * SigmaData));
 
+        // Copied from DdimScheduler.Step (dynamic thresholding) with Predict(…).X0->PredictX0
         if (_thresholding)
         {
             // Dynamic thresholding needs every x0 of an image first (per-image quantile).
@@ -198,15 +200,18 @@ public sealed class LcmScheduler : IScheduler
         TensorPrimitives.MultiplyAdd(buffer, MathF.Sqrt(1f - alphaProdPrev), sample, sample);
     }
 
+    // Copied from DdimScheduler.AddNoise
     /// <inheritdoc />
     public void AddNoise(Span<float> sample, ReadOnlySpan<float> noise, int stepIndex)
     {
         CheckStepIndex(stepIndex);
         if (noise.Length != sample.Length) throw new ArgumentException($"noise has {noise.Length} values but sample has {sample.Length}", nameof(noise));
         var alphaProd = _alphasCumprod[_timesteps[stepIndex]];
+        var sqrtAlpha = MathF.Sqrt(alphaProd);
+        var sqrtOneMinusAlpha = MathF.Sqrt(1f - alphaProd);
         // sqrt(ᾱ_t)·x0 + sqrt(1 − ᾱ_t)·ε
-        TensorPrimitives.Multiply(sample, MathF.Sqrt(alphaProd), sample);
-        TensorPrimitives.MultiplyAdd(noise, MathF.Sqrt(1f - alphaProd), sample, sample);
+        TensorPrimitives.Multiply(sample, sqrtAlpha, sample);
+        TensorPrimitives.MultiplyAdd(noise, sqrtOneMinusAlpha, sample, sample);
     }
 
     private float PredictX0(float x, float output, float sqrtAlphaT, float sqrtBetaT) => _predictionType switch
@@ -224,12 +229,14 @@ public sealed class LcmScheduler : IScheduler
         _timestepValues = Array.AsReadOnly(values);
     }
 
+    // Copied from EulerDiscreteScheduler.NoiseBuffer
     private float[] NoiseBuffer(int length)
     {
         if (_noiseBuffer is null || _noiseBuffer.Length != length) _noiseBuffer = new float[length];
         return _noiseBuffer;
     }
 
+    // Copied from DdimScheduler.CheckStepIndex
     private void CheckStepIndex(int stepIndex)
     {
         if (_timesteps.Length == 0) throw new InvalidOperationException($"{ClassName}: call SetTimesteps before stepping");

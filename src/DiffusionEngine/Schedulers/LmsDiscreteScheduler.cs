@@ -45,6 +45,7 @@ public sealed class LmsDiscreteScheduler : IScheduler
         var betas = ScheduleMath.Betas(config, ClassName, 0.0001, 0.02, "linear");
         _sigmaTable = ScheduleMath.SigmaTable(ScheduleMath.AlphasCumprod(betas));
         _predictionType = PredictionTypes.Read(config, ClassName, allowSample: true);
+        // Copied from EulerDiscreteScheduler(SchedulerConfig) (sigma options)
         _useKarrasSigmas = config.GetBoolean("use_karras_sigmas", false);
         _useExponentialSigmas = config.GetBoolean("use_exponential_sigmas", false);
         if (config.GetBoolean("use_beta_sigmas", false))
@@ -80,6 +81,7 @@ public sealed class LmsDiscreteScheduler : IScheduler
     /// <inheritdoc />
     public IReadOnlyList<float> Timesteps => _timestepValues;
 
+    // Copied from EulerDiscreteScheduler.InitNoiseSigma
     /// <inheritdoc />
     /// <remarks>max σ for linspace/trailing spacing, sqrt(max σ² + 1) for leading.</remarks>
     public float InitNoiseSigma
@@ -94,6 +96,7 @@ public sealed class LmsDiscreteScheduler : IScheduler
     /// <inheritdoc />
     public void SetTimesteps(int numInferenceSteps)
     {
+        // Copied from EulerDiscreteScheduler.SetTimesteps (argument check, timestep spacing)
         if (numInferenceSteps < 1 || numInferenceSteps > NumTrainTimesteps)
         {
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
@@ -101,6 +104,7 @@ public sealed class LmsDiscreteScheduler : IScheduler
         }
 
         var n = numInferenceSteps;
+        // 1. Timesteps (float32, fractional for linspace).
         float[] timesteps;
         switch (_timestepSpacing)
         {
@@ -121,15 +125,17 @@ public sealed class LmsDiscreteScheduler : IScheduler
                 break;
         }
 
+        // 2. Sigmas at those timesteps (np.interp on the float32 table, in double).
         var sigmas = new double[timesteps.Length];
         for (var i = 0; i < sigmas.Length; i++) sigmas[i] = ScheduleMath.Interp(timesteps[i], _sigmaTable);
 
+        // Copied from EulerDiscreteScheduler.SetTimesteps (Karras / exponential re-spacing), without the sigma_min/sigma_max config LMS lacks
+        // 3. Optional Karras / exponential re-spacing; timesteps follow the sigmas (fractional, not rounded).
         if (_useKarrasSigmas || _useExponentialSigmas)
         {
-            // Re-space between the interpolated extremes; timesteps follow the sigmas (fractional, not rounded).
-            sigmas = _useKarrasSigmas
-                ? ScheduleMath.KarrasSigmas(sigmas[^1], sigmas[0], n)
-                : ExponentialSigmas(sigmas[^1], sigmas[0], n);
+            var sigmaMin = sigmas[^1];
+            var sigmaMax = sigmas[0];
+            sigmas = _useKarrasSigmas ? ScheduleMath.KarrasSigmas(sigmaMin, sigmaMax, n) : ScheduleMath.ExponentialSigmas(sigmaMin, sigmaMax, n);
             var logSigmas = ScheduleMath.LogSigmas(_sigmaTable);
             timesteps = new float[n];
             for (var i = 0; i < n; i++) timesteps[i] = (float)ScheduleMath.SigmaToT(sigmas[i], logSigmas);
@@ -142,7 +148,8 @@ public sealed class LmsDiscreteScheduler : IScheduler
         _derivativeNewest = -1;
     }
 
-    /// <summary>Scales the UNet input by 1/sqrt(σ² + 1), in place.</summary>
+    // Copied from EulerDiscreteScheduler.ScaleModelInput
+    /// <summary>Scales the UNet input by 1/sqrt(σ² + 1) (Karras preconditioning c_in), in place.</summary>
     public void ScaleModelInput(Span<float> sample, int stepIndex)
     {
         CheckStepIndex(stepIndex);
@@ -205,6 +212,7 @@ public sealed class LmsDiscreteScheduler : IScheduler
         }
     }
 
+    // Copied from EulerDiscreteScheduler.AddNoise
     /// <summary>Forward diffusion in sigma form: x + ε·σ of step <paramref name="stepIndex"/>, in place.</summary>
     public void AddNoise(Span<float> sample, ReadOnlySpan<float> noise, int stepIndex)
     {
@@ -243,14 +251,6 @@ public sealed class LmsDiscreteScheduler : IScheduler
     private float[] Derivative(int age, int terms) =>
         _derivatives[(_derivativeNewest - (age < terms ? age : 0) + MaxOrder) % MaxOrder];
 
-    private static double[] ExponentialSigmas(double sigmaMin, double sigmaMax, int count)
-    {
-        // exp(linspace(ln σ_max, ln σ_min, n)): evenly spaced in log-sigma.
-        var line = ScheduleMath.Linspace(Math.Log(sigmaMax), Math.Log(sigmaMin), count);
-        for (var i = 0; i < count; i++) line[i] = Math.Exp(line[i]);
-        return line;
-    }
-
     private void EnsureBuffers(int length)
     {
         if (_derivatives[0] is not null && _derivatives[0].Length == length) return;
@@ -258,6 +258,7 @@ public sealed class LmsDiscreteScheduler : IScheduler
         for (var i = 0; i < MaxOrder; i++) _derivatives[i] = new float[length];
     }
 
+    // Copied from EulerDiscreteScheduler.CheckStepIndex
     private void CheckStepIndex(int stepIndex)
     {
         if (_sigmas.Length == 0) throw new InvalidOperationException($"{ClassName}: call SetTimesteps before stepping");

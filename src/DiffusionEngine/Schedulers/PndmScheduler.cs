@@ -76,6 +76,7 @@ public sealed class PndmScheduler : IScheduler
     /// <remarks>The schedule has more entries than <paramref name="numInferenceSteps"/>: PLMS repeats its second timestep; PRK visits each of the last four timesteps three times.</remarks>
     public void SetTimesteps(int numInferenceSteps)
     {
+        // Copied from EulerDiscreteScheduler.SetTimesteps (argument check)
         if (numInferenceSteps < 1 || numInferenceSteps > NumTrainTimesteps)
         {
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
@@ -284,15 +285,18 @@ public sealed class PndmScheduler : IScheduler
         _counter++;
     }
 
+    // Copied from DdimScheduler.AddNoise
     /// <inheritdoc />
     public void AddNoise(Span<float> sample, ReadOnlySpan<float> noise, int stepIndex)
     {
         CheckStepIndex(stepIndex);
         if (noise.Length != sample.Length) throw new ArgumentException($"noise has {noise.Length} values but sample has {sample.Length}", nameof(noise));
         var alphaProd = _alphasCumprod[_timesteps[stepIndex]];
+        var sqrtAlpha = MathF.Sqrt(alphaProd);
+        var sqrtOneMinusAlpha = MathF.Sqrt(1f - alphaProd);
         // sqrt(ᾱ_t)·x0 + sqrt(1 − ᾱ_t)·ε
-        TensorPrimitives.Multiply(sample, MathF.Sqrt(alphaProd), sample);
-        TensorPrimitives.MultiplyAdd(noise, MathF.Sqrt(1f - alphaProd), sample, sample);
+        TensorPrimitives.Multiply(sample, sqrtAlpha, sample);
+        TensorPrimitives.MultiplyAdd(noise, sqrtOneMinusAlpha, sample, sample);
     }
 
     /// <summary>
@@ -358,6 +362,7 @@ public sealed class PndmScheduler : IScheduler
         _prkAccumulator?.AsSpan().Clear();
     }
 
+    // Copied from DdimScheduler.CheckStepIndex
     private void CheckStepIndex(int stepIndex)
     {
         if (_timesteps.Length == 0) throw new InvalidOperationException($"{ClassName}: call SetTimesteps before stepping");

@@ -5,6 +5,15 @@ namespace DiffusionEngine.Schedulers;
 /// np.interp, Karras sigmas, sigma→t), kept in one place instead of diffusers' "# Copied from" duplicates because the
 /// precision recipe of reference-vectors.md §1.7 must be bit-identical across schedulers: torch float32 where
 /// diffusers uses torch tensors, double where it uses numpy float64, cumprod accumulated in double and rounded per entry.
+/// <para>
+/// Only numeric primitives live here: the C# stand-ins for numpy/torch calls (np.linspace and torch.linspace in float32,
+/// np.interp, np.arange, round-half-even, float32 beta tables and cumprod, the k-diffusion sigma ramps). Each has one
+/// exact rounding recipe, and a second copy that drifts by one ulp would silently break the reference vectors of every
+/// scheduler that uses it, so one definition is safer than many. What a scheduler does with them (timestep spacing,
+/// which sigmas it re-spaces, the update formulas) stays in the scheduler's own file, following diffusers'
+/// single-file policy: a block shared between schedulers is copied and marked <c>// Copied from Source.Member</c>, and is
+/// edited together with its source.
+/// </para>
 /// </summary>
 internal static class ScheduleMath
 {
@@ -207,6 +216,17 @@ internal static class ScheduleMath
         var sigmas = new double[count];
         for (var i = 0; i < count; i++) sigmas[i] = Math.Pow(maxInvRho + ramp[i] * (minInvRho - maxInvRho), rho);
         return sigmas;
+    }
+
+    /// <summary>
+    /// k-diffusion's get_sigmas_exponential (diffusers' _convert_to_exponential): n sigmas from sigma_max down to
+    /// sigma_min, evenly spaced in ln σ, exp(linspace(ln σ_max, ln σ_min, n)) in double.
+    /// </summary>
+    public static double[] ExponentialSigmas(double sigmaMin, double sigmaMax, int count)
+    {
+        var line = Linspace(Math.Log(sigmaMax), Math.Log(sigmaMin), count);
+        for (var i = 0; i < count; i++) line[i] = Math.Exp(line[i]);
+        return line;
     }
 
     /// <summary>

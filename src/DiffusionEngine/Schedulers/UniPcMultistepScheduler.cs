@@ -63,6 +63,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
     {
         ArgumentNullException.ThrowIfNull(config);
         NumTrainTimesteps = config.GetInt32("num_train_timesteps", 1000);
+        // Copied from EulerDiscreteScheduler(SchedulerConfig) (betas, zero-SNR rescale, sigma table)
         var betas = ScheduleMath.Betas(config, ClassName, 0.0001, 0.02, "linear");
         var rescale = config.GetBoolean("rescale_betas_zero_snr", false);
         if (rescale) betas = ScheduleMath.RescaleZeroTerminalSnr(betas);
@@ -92,6 +93,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
             throw new ArgumentException("only one of use_karras_sigmas and use_exponential_sigmas can be true", nameof(config));
         }
 
+        // Copied from DpmSolverMultistepScheduler(SchedulerConfig) (thresholding, unsupported sigma options)
         _thresholding = config.GetBoolean("thresholding", false);
         _dynamicThresholdingRatio = config.GetDouble("dynamic_thresholding_ratio", 0.995);
         _sampleMaxValue = config.GetDouble("sample_max_value", 1.0);
@@ -113,6 +115,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
     /// <summary>Whether the schedule uses Karras sigmas (use_karras_sigmas).</summary>
     public bool UseKarrasSigmas => _useKarrasSigmas;
 
+    // Copied from DdimScheduler.BatchSize
     /// <summary>
     /// How many images the sample span holds (default 1). Only dynamic thresholding (thresholding = true) uses it: its
     /// quantile is taken per image.
@@ -131,6 +134,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
     /// <inheritdoc />
     public void SetTimesteps(int numInferenceSteps)
     {
+        // Copied from DpmSolverMultistepScheduler.SetTimesteps (argument check, timestep spacing) with lastTimestep->NumTrainTimesteps
         if (numInferenceSteps < 1 || numInferenceSteps > NumTrainTimesteps)
         {
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
@@ -172,8 +176,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
             }
             else
             {
-                sigmas = ScheduleMath.Linspace(Math.Log(sigmaMax), Math.Log(sigmaMin), n);
-                for (var i = 0; i < n; i++) sigmas[i] = Math.Exp(sigmas[i]);
+                sigmas = ScheduleMath.ExponentialSigmas(sigmaMin, sigmaMax, n);
             }
 
             timesteps = new double[n];
@@ -241,6 +244,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
         if (_lowerOrderNums < _solverOrder) _lowerOrderNums++;
     }
 
+    // Copied from DpmSolverMultistepScheduler.AddNoise
     /// <summary>Forward diffusion in VP form: α_t·x + σ_t·ε at the sigma of step <paramref name="stepIndex"/>, in place.</summary>
     public void AddNoise(Span<float> sample, ReadOnlySpan<float> noise, int stepIndex)
     {
@@ -252,6 +256,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
         TensorPrimitives.MultiplyAdd(noise, sigma * alphaT, sample, sample);
     }
 
+    // Copied from DpmSolverMultistepScheduler.AlphaSigmaLambda
     /// <summary>α_t = 1/sqrt(σ² + 1), σ_t = σ·α_t, λ = ln α_t − ln σ_t.</summary>
     private (double Alpha, double Sigma, double Lambda) AlphaSigmaLambda(int index)
     {
@@ -453,6 +458,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
         if (_thresholding) _thresholdScratch = new float[length];
     }
 
+    // Copied from EulerDiscreteScheduler.CheckStepIndex
     private void CheckStepIndex(int stepIndex)
     {
         if (_sigmas.Length == 0) throw new InvalidOperationException($"{ClassName}: call SetTimesteps before stepping");
