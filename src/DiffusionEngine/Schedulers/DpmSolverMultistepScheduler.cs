@@ -184,13 +184,15 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
             {
                 sigmas = ScheduleMath.KarrasSigmas(sigmaMin, sigmaMax, n);
             }
+            else if (_useLuLambdas)
+            {
+                // Lu's λ-uniform steps: evenly spaced in ln σ between the float32 log-sigma table's ends.
+                sigmas = ScheduleMath.Linspace(logSigmas[^1], logSigmas[0], n);
+                for (var i = 0; i < n; i++) sigmas[i] = Math.Exp(sigmas[i]);
+            }
             else
             {
-                // Exponential sigmas and Lu's λ-uniform steps are both evenly spaced in ln σ.
-                var from = _useLuLambdas ? logSigmas[^1] : Math.Log(sigmaMax);
-                var to = _useLuLambdas ? logSigmas[0] : Math.Log(sigmaMin);
-                sigmas = ScheduleMath.Linspace(from, to, n);
-                for (var i = 0; i < n; i++) sigmas[i] = Math.Exp(sigmas[i]);
+                sigmas = ScheduleMath.ExponentialSigmas(sigmaMin, sigmaMax, n);
             }
 
             // Karras and λ-uniform timesteps are rounded (except for the cosine schedule); exponential ones are not.
