@@ -1,0 +1,53 @@
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace DiffusionApi.Extensions;
+
+/// <summary>
+/// Serilog as the logging provider: console as text or compact JSON (Diffusion:Logging:Format = text|json),
+/// properties from log scopes (JobId, TraceId) on every line, one summary line per HTTP request.
+/// Sinks registered in DI (ILogEventSink) are added too.
+/// </summary>
+public static class LoggingExtensions
+{
+    private const string TextTemplate = "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}";
+
+    public static WebApplicationBuilder AddServiceLogging(this WebApplicationBuilder builder)
+    {
+        var format = builder.Configuration["Diffusion:Logging:Format"] ?? "text";
+        if (format is not ("text" or "json"))
+            throw new InvalidOperationException($"Diffusion:Logging:Format must be text or json but was '{format}'");
+
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger.ReadFrom.Configuration(builder.Configuration)
+                .ReadFrom.Services(services)
+                .MinimumLevel.Information()
+                .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+                .Enrich.FromLogContext();
+            if (format == "json") logger.WriteTo.Console(new CompactJsonFormatter());
+            else logger.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        }, preserveStaticLogger: true);
+        return builder;
+    }
+
+    public static WebApplication UseServiceRequestLogging(this WebApplication app)
+    {
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.EnrichDiagnosticContext = (diagnostics, http) =>
+            {
+                if (http.Response.Headers.TryGetValue("X-Job-Id", out var jobId)) diagnostics.Set("JobId", jobId.ToString());
+                diagnostics.Set("TraceId", System.Diagnostics.Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier);
+            };
+            // Probes and scrapes would drown the log.
+            options.GetLevel = (http, _, error) =>
+                error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : http.Request.Path.StartsWithSegments("/health") || http.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Verbose
+                : LogEventLevel.Information;
+        });
+        return app;
+    }
+}
