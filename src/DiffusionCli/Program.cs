@@ -1,1 +1,10 @@
-return 0;
+using System.CommandLine;
+using DiffusionCli.Commands;
+
+var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
+{
+    TokenizeCommand.Create(),
+    GenerateCommand.Create(),
+    BenchCommand.Create(),
+};
+return root.Parse(args).Invoke();

@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using DiffusionEngine.Models;
+using DiffusionEngine.Noise;
+using DiffusionEngine.Pipelines;
+using DiffusionEngine.Runtime;
+using Spectre.Console;
+
+namespace DiffusionCli.Commands;
+
+/// <summary>
+/// <c>bench [--model DIR] [--provider auto|cpu|cuda] [--size 256] [--steps 20] [--batch 1,4] [--iterations N]</c>:
+/// images/s and the engine-overhead ratio (pipeline wall time / time inside ONNX Runtime Run calls) per batch size,
+/// then the cost of drawing a 4×128×128 noise latent against one 20-step generation at 1024×1024.
+/// Prints Markdown tables for BENCHMARKS.md.
+/// </summary>
+public static class BenchCommand
+{
+    private const int NoiseLatentSize = 128;
+    private const int NoiseRepeats = 20;
+
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model") { HelpName = "DIR", Description = "Model folder; default: the built-in tiny model" };
+        var provider = new Option<string>("--provider") { Description = "Execution provider: auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
+        provider.AcceptOnlyFromAmong(CliModel.ProviderNames);
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = ORT default)", DefaultValueFactory = _ => 0 };
+        var size = new Option<int>("--size") { Description = "Image width and height in pixels", DefaultValueFactory = _ => 256 };
+        var steps = new Option<int>("--steps") { Description = "Denoising steps", DefaultValueFactory = _ => 20 };
+        var batches = new Option<string>("--batch") { Description = "Comma-separated batch sizes", DefaultValueFactory = _ => "1,4" };
+        var iterations = new Option<int>("--iterations") { Description = "Timed generations per batch size (after one warm-up)", DefaultValueFactory = _ => 3 };
+        var skipNoise = new Option<bool>("--skip-noise") { Description = "Skip the noise-cost figure (its 1024×1024 generation is slow on CPU with real models)" };
+
+        var command = new Command("bench", "Measure images/s, engine overhead and noise cost")
+        {
+            model, provider, threads, size, steps, batches, iterations, skipNoise,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            try
+            {
+                var options = new PipelineOptions
+                {
+                    ExecutionProvider = CliModel.ParseProvider(parseResult.GetValue(provider)),
+                    IntraOpThreads = parseResult.GetValue(threads),
+                };
+                using var pipeline = StableDiffusionPipeline.Load(CliModel.Resolve(parseResult.GetValue(model)), options);
+                Console.WriteLine($"model {pipeline.Model.Name} on {pipeline.Model.ExecutionProvider}, scheduler {pipeline.Model.DefaultScheduler}");
+                BenchThroughput(pipeline, parseResult.GetValue(size), parseResult.GetValue(steps), ParseBatches(parseResult.GetValue(batches)!),
+                    parseResult.GetValue(iterations), cancellationToken);
+                if (!parseResult.GetValue(skipNoise)) BenchNoise(pipeline, parseResult.GetValue(steps), cancellationToken);
+                return Task.FromResult(0);
+            }
+            catch (Exception ex) when (ex is ModelLoadException or ArgumentException or ExecutionProviderUnavailableException)
+            {
+                Console.Error.WriteLine($"error: {ex.Message}");
+                return Task.FromResult(1);
+            }
+        });
+        return command;
+    }
+
+    private static void BenchThroughput(StableDiffusionPipeline pipeline, int size, int steps, int[] batchSizes, int iterations, CancellationToken cancellationToken)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"| batch | size | steps | images/s | s/image | wall s | ORT Run s | overhead ratio |");
+        Console.WriteLine($"|---|---|---|---|---|---|---|---|");
+        foreach (var batchSize in batchSizes)
+        {
+            var batch = MakeBatch(batchSize, size, steps);
+            pipeline.Generate(batch, cancellationToken: cancellationToken); // warm-up: ORT allocates its arenas on the first runs
+            pipeline.RunTimer.Reset();
+            var start = Stopwatch.GetTimestamp();
+            for (var i = 0; i < iterations; i++) pipeline.Generate(batch, cancellationToken: cancellationToken);
+            var wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            var ort = pipeline.RunTimer.Elapsed.TotalSeconds;
+            var images = batchSize * iterations;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {batchSize} | {size}×{size} | {steps} | {images / wall:F2} | {wall / images:F3} | {wall:F2} | {ort:F2} | {wall / ort:F4} |"));
+        }
+    }
+
+    private static void BenchNoise(StableDiffusionPipeline pipeline, int steps, CancellationToken cancellationToken)
+    {
+        var size = NoiseLatentSize * 8;
+        var latent = new float[4 * NoiseLatentSize * NoiseLatentSize];
+        var noise = new Dictionary<RngKind, double>();
+        foreach (var kind in new[] { RngKind.Cpu, RngKind.Gpu })
+        {
+            NoiseSources.Create(kind, 0).Fill(latent); // warm-up (JIT)
+            var start = Stopwatch.GetTimestamp();
+            for (var seed = 1UL; seed <= NoiseRepeats; seed++) NoiseSources.Create(kind, seed).Fill(latent);
+            noise[kind] = Stopwatch.GetElapsedTime(start).TotalMilliseconds / NoiseRepeats;
+        }
+
+        var request = MakeBatch(1, size, steps);
+        pipeline.Generate(request, cancellationToken: cancellationToken); // warm-up at this size
+        var generationStart = Stopwatch.GetTimestamp();
+        pipeline.Generate(request, cancellationToken: cancellationToken);
+        var generation = Stopwatch.GetElapsedTime(generationStart).TotalMilliseconds;
+
+        Console.WriteLine();
+        Console.WriteLine($"| rng | noise 4×{NoiseLatentSize}×{NoiseLatentSize} ms | {steps}-step generation {size}×{size} ms | noise share |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var (kind, milliseconds) in noise)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {kind.ToString().ToLowerInvariant()} | {milliseconds:F2} | {generation:F0} | {100 * milliseconds / generation:F2} % |"));
+        }
+    }
+
+    private static GenerationRequest[] MakeBatch(int batchSize, int size, int steps)
+    {
+        var batch = new GenerationRequest[batchSize];
+        for (var i = 0; i < batchSize; i++)
+        {
+            batch[i] = new GenerationRequest
+            {
+                Prompt = $"a watercolor painting of a lighthouse at dusk, variation {i}",
+                Width = size,
+                Height = size,
+                Steps = steps,
+                Seed = 1000UL + (ulong)i,
+            };
+        }
+        return batch;
+    }
+
+    private static int[] ParseBatches(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var sizes = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
+                throw new ArgumentException($"batch sizes must be positive integers but got '{parts[i]}'");
+        }
+        return sizes;
+    }
+}

@@ -1,0 +1,134 @@
+using System.Text.Json;
+
+namespace DiffusionEngine.Models;
+
+/// <summary>
+/// A Stable Diffusion model folder in the diffusers / Optimum ONNX export layout, validated on open:
+/// <c>model_index.json</c>, <c>scheduler/scheduler_config.json</c>, <c>tokenizer/</c>, <c>text_encoder/model.onnx</c>,
+/// <c>unet/model.onnx</c> (external weights <c>model.onnx_data</c> / <c>weights.pb</c> beside it are found by ONNX
+/// Runtime), <c>vae_decoder/model.onnx</c>, optional <c>vae_encoder/model.onnx</c> and <c>vae_decoder/config.json</c>.
+/// Opening reads only the small JSON files; the ONNX files are loaded by the pipeline.
+/// </summary>
+public sealed class ModelFolder
+{
+    /// <summary>The VAE latent scaling factor of SD 1.x, used when vae_decoder/config.json does not give one.</summary>
+    public const float DefaultScalingFactor = 0.18215f;
+
+    private ModelFolder(string directory, string schedulerConfigJson, string? indexSchedulerClass, float scalingFactor, string? vaeEncoderPath)
+    {
+        Directory = directory;
+        IndexSchedulerClassName = indexSchedulerClass;
+        SchedulerConfigJson = schedulerConfigJson;
+        VaeScalingFactor = scalingFactor;
+        VaeEncoderPath = vaeEncoderPath;
+    }
+
+    /// <summary>Full path of the folder.</summary>
+    public string Directory { get; }
+
+    /// <summary>The folder's name, used as the model name.</summary>
+    public string Name => Path.GetFileName(Directory);
+
+    public string ModelIndexPath => Path.Combine(Directory, "model_index.json");
+    public string SchedulerConfigPath => Path.Combine(Directory, "scheduler", "scheduler_config.json");
+    public string TokenizerDirectory => Path.Combine(Directory, "tokenizer");
+    public string TextEncoderPath => Path.Combine(Directory, "text_encoder", "model.onnx");
+    public string UNetPath => Path.Combine(Directory, "unet", "model.onnx");
+    public string VaeDecoderPath => Path.Combine(Directory, "vae_decoder", "model.onnx");
+    public string VaeDecoderConfigPath => Path.Combine(Directory, "vae_decoder", "config.json");
+
+    /// <summary>vae_encoder/model.onnx when the export has one (image-to-image), else null.</summary>
+    public string? VaeEncoderPath { get; }
+
+    /// <summary>The text of scheduler/scheduler_config.json (checked to be a JSON object).</summary>
+    public string SchedulerConfigJson { get; }
+
+    /// <summary>The scheduler class model_index.json names (<c>"scheduler": ["diffusers", "PNDMScheduler"]</c>), or null.</summary>
+    public string? IndexSchedulerClassName { get; }
+
+    /// <summary>vae_decoder/config.json's <c>scaling_factor</c>, or <see cref="DefaultScalingFactor"/>.</summary>
+    public float VaeScalingFactor { get; }
+
+    /// <summary>
+    /// Validates the layout of <paramref name="directory"/> and reads its JSON files.
+    /// </summary>
+    /// <exception cref="ModelLoadException">The folder or a required file is missing, or a JSON file is malformed;
+    /// the message names the path and what is wrong.</exception>
+    public static ModelFolder Open(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        if (!System.IO.Directory.Exists(full))
+        {
+            throw new ModelLoadException(full, "the model folder does not exist (expected a diffusers/Optimum ONNX export folder)");
+        }
+
+        var modelIndexPath = Path.Combine(full, "model_index.json");
+        RequireFile(modelIndexPath, "model_index.json is missing: this is not a diffusers/Optimum model folder");
+        string? indexSchedulerClass;
+        using (var modelIndex = ReadJsonObject(modelIndexPath)) indexSchedulerClass = ReadSchedulerClass(modelIndex);
+
+        var schedulerConfigPath = Path.Combine(full, "scheduler", "scheduler_config.json");
+        RequireFile(schedulerConfigPath, "the scheduler component is missing (scheduler/scheduler_config.json)");
+        using (ReadJsonObject(schedulerConfigPath)) { }
+
+        var tokenizerDirectory = Path.Combine(full, "tokenizer");
+        if (!System.IO.Directory.Exists(tokenizerDirectory))
+        {
+            throw new ModelLoadException(tokenizerDirectory, "the tokenizer component is missing (tokenizer/ with vocab.json and merges.txt)");
+        }
+
+        RequireFile(Path.Combine(full, "text_encoder", "model.onnx"), "the text_encoder component is missing (text_encoder/model.onnx)");
+        RequireFile(Path.Combine(full, "unet", "model.onnx"), "the unet component is missing (unet/model.onnx)");
+        RequireFile(Path.Combine(full, "vae_decoder", "model.onnx"), "the vae_decoder component is missing (vae_decoder/model.onnx)");
+
+        var scalingFactor = ReadScalingFactor(Path.Combine(full, "vae_decoder", "config.json"));
+        var vaeEncoderPath = Path.Combine(full, "vae_encoder", "model.onnx");
+        return new ModelFolder(full, File.ReadAllText(schedulerConfigPath), indexSchedulerClass, scalingFactor, File.Exists(vaeEncoderPath) ? vaeEncoderPath : null);
+    }
+
+    private static string? ReadSchedulerClass(JsonDocument modelIndex)
+    {
+        if (!modelIndex.RootElement.TryGetProperty("scheduler", out var entry) || entry.ValueKind != JsonValueKind.Array) return null;
+        if (entry.GetArrayLength() != 2 || entry[1].ValueKind != JsonValueKind.String) return null;
+        return entry[1].GetString();
+    }
+
+    private static float ReadScalingFactor(string configPath)
+    {
+        if (!File.Exists(configPath)) return DefaultScalingFactor;
+        using var config = ReadJsonObject(configPath);
+        if (!config.RootElement.TryGetProperty("scaling_factor", out var value)) return DefaultScalingFactor;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetSingle(out var factor) || !float.IsFinite(factor) || factor <= 0)
+        {
+            throw new ModelLoadException(configPath, $"scaling_factor must be a positive number but was {value.GetRawText()}");
+        }
+        return factor;
+    }
+
+    private static void RequireFile(string path, string problem)
+    {
+        if (!File.Exists(path)) throw new ModelLoadException(path, problem);
+    }
+
+    /// <summary>Parses a JSON file that must hold an object; the caller disposes the document.</summary>
+    internal static JsonDocument ReadJsonObject(string path)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(File.ReadAllText(path));
+        }
+        catch (JsonException ex)
+        {
+            throw new ModelLoadException(path, $"malformed JSON: {ex.Message}", ex);
+        }
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            var kind = document.RootElement.ValueKind;
+            document.Dispose();
+            throw new ModelLoadException(path, $"malformed JSON: expected an object at the top level but found {kind}");
+        }
+        return document;
+    }
+}

@@ -1,0 +1,17 @@
+using System.Diagnostics;
+
+namespace DiffusionEngine.Pipelines;
+
+/// <summary>
+/// The engine's tracing source ("DiffusionEngine"): one activity per pipeline stage of a batch. Hosts subscribe by
+/// source name (OpenTelemetry <c>AddSource("DiffusionEngine")</c>).
+/// </summary>
+public static class DiffusionTelemetry
+{
+    public const string SourceName = "DiffusionEngine";
+    public const string TextEncodeActivity = "diffusion.text_encode";
+    public const string DenoiseActivity = "diffusion.denoise";
+    public const string VaeDecodeActivity = "diffusion.vae_decode";
+
+    internal static readonly ActivitySource Source = new(SourceName);
+}

@@ -1,0 +1,124 @@
+using DiffusionEngine.Models;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace DiffusionEngine.Runtime;
+
+/// <summary>
+/// The denoising UNet: <c>sample</c> [batch, 4, h, w], <c>timestep</c> (int64 [batch] | float32 rank-0 | float16
+/// rank-0 or [batch]), <c>encoder_hidden_states</c> [batch, sequence, hidden] → <c>out_sample</c> [batch, 4, h, w];
+/// float tensors may be float32 or float16. <see cref="Bind"/> wraps one generation's buffers once; the per-step
+/// <see cref="UNetBinding.Run"/> allocates nothing.
+/// </summary>
+internal sealed class UNetModel : OnnxComponent
+{
+    public const string SampleName = "sample";
+    public const string TimestepName = "timestep";
+    public const string HiddenStatesName = "encoder_hidden_states";
+    public const string OutSampleName = "out_sample";
+
+    private UNetModel(InferenceSession session, string modelPath, OrtRunTimer timer)
+        : base(session, modelPath, "unet", timer)
+    {
+        var sample = RequireInput(SampleName);
+        RequireTensor("input", SampleName, sample, FloatTypes, [4], "float32 or float16 [batch, 4, height/8, width/8]");
+        var timestep = RequireInput(TimestepName);
+        RequireTensor("input", TimestepName, timestep,
+            [TensorElementType.Int64, TensorElementType.Float, TensorElementType.Float16], [0, 1],
+            "int64 [batch], float32 [] (scalar) or [batch], float16 [] or [batch]");
+        var hidden = RequireInput(HiddenStatesName);
+        RequireTensor("input", HiddenStatesName, hidden, FloatTypes, [3], "float32 or float16 [batch, sequence, hidden]");
+        RejectUnknownInputs(SampleName, TimestepName, HiddenStatesName);
+        var (outputName, output) = RequireOutput(OutSampleName);
+        RequireTensor("output", outputName, output, FloatTypes, [4], "float32 or float16 [batch, 4, height/8, width/8]");
+
+        SampleType = sample.ElementDataType;
+        TimestepType = timestep.ElementDataType;
+        TimestepRank = timestep.Dimensions.Length;
+        HiddenStatesType = hidden.ElementDataType;
+        OutputName = outputName;
+        OutputType = output.ElementDataType;
+        LatentChannels = FixedDimension(sample, 1) ?? 4;
+        FixedLatentHeight = FixedDimension(sample, 2);
+        FixedLatentWidth = FixedDimension(sample, 3);
+    }
+
+    public TensorElementType SampleType { get; }
+    public TensorElementType TimestepType { get; }
+    public int TimestepRank { get; }
+    public TensorElementType HiddenStatesType { get; }
+    public TensorElementType OutputType { get; }
+    public string OutputName { get; }
+    public int LatentChannels { get; }
+
+    /// <summary>Latent height/width the export fixed (a static-shape export), or null when dynamic.</summary>
+    public int? FixedLatentHeight { get; }
+    public int? FixedLatentWidth { get; }
+
+    public static UNetModel Load(OrtSessionFactory sessions, string modelPath, OrtRunTimer timer)
+    {
+        var session = sessions.CreateSession(modelPath);
+        try
+        {
+            return new UNetModel(session, modelPath, timer);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Binds one generation's buffers: <paramref name="sample"/> and <paramref name="output"/> are
+    /// [batch, channels, h, w], <paramref name="hiddenStates"/> is [batch, sequence, hidden]. The caller owns the arrays
+    /// and keeps them alive until the binding is disposed; hidden states are converted for the model once, here.
+    /// </summary>
+    public UNetBinding Bind(float[] sample, float[] hiddenStates, float[] output, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize) =>
+        new(this, sample, hiddenStates, output, batch, latentHeight, latentWidth, sequenceLength, hiddenSize);
+}
+
+/// <summary>One generation's UNet inputs and outputs, wrapped once; <see cref="Run"/> is the per-step call.</summary>
+internal sealed class UNetBinding : IDisposable
+{
+    private readonly UNetModel _model;
+    private readonly FloatTensorBinding _sample;
+    private readonly FloatTensorBinding _hidden;
+    private readonly FloatTensorBinding _output;
+    private readonly TimestepBinding _timestep;
+    private readonly string[] _inputNames = [UNetModel.SampleName, UNetModel.TimestepName, UNetModel.HiddenStatesName];
+    private readonly OrtValue[] _inputs;
+    private readonly string[] _outputNames;
+    private readonly OrtValue[] _outputs;
+
+    internal UNetBinding(UNetModel model, float[] sample, float[] hiddenStates, float[] output, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize)
+    {
+        _model = model;
+        long[] latentShape = [batch, model.LatentChannels, latentHeight, latentWidth];
+        _sample = new FloatTensorBinding(sample, latentShape, model.SampleType);
+        _hidden = new FloatTensorBinding(hiddenStates, [batch, sequenceLength, hiddenSize], model.HiddenStatesType);
+        _output = new FloatTensorBinding(output, latentShape, model.OutputType);
+        _timestep = new TimestepBinding(model.TimestepType, model.TimestepRank, batch);
+        _hidden.CopyHostToModel();
+        _inputs = [_sample.Value, _timestep.Value, _hidden.Value];
+        _outputNames = [model.OutputName];
+        _outputs = [_output.Value];
+    }
+
+    /// <summary>Predicts the noise for the current sample buffer at <paramref name="timestep"/> into the output buffer.</summary>
+    public void Run(RunOptions runOptions, float timestep)
+    {
+        _timestep.Set(timestep);
+        _sample.CopyHostToModel();
+        _model.Run(runOptions, _inputNames, _inputs, _outputNames, _outputs);
+        _output.CopyModelToHost();
+    }
+
+    public void Dispose()
+    {
+        _sample.Dispose();
+        _hidden.Dispose();
+        _output.Dispose();
+        _timestep.Dispose();
+    }
+}
