@@ -1,0 +1,20 @@
+namespace DiffusionEngine.TinyModel.Graphs;
+
+/// <summary>Sizes of a diffusers AutoencoderKL (encoder and decoder share them).</summary>
+internal sealed record VaeArchitecture(int[] BlockOutChannels, int LayersPerBlock, int NormGroups, int SampleSize)
+{
+    public const int ImageChannels = 3;
+    public const int LatentChannels = 4;
+
+    /// <summary>SD's latent scaling factor (AutoencoderKL's default; SD 1.5's config has no key for it).</summary>
+    public const double ScalingFactor = 0.18215;
+
+    /// <summary>Each block but the last halves (encoder) or doubles (decoder) the resolution: 2^(blocks−1) = 8 for SD.</summary>
+    public int DownscaleFactor => 1 << (BlockOutChannels.Length - 1);
+
+    /// <summary>Toy scale: four levels (×8), 8 to 32 channels.</summary>
+    public static VaeArchitecture Tiny { get; } = new([8, 16, 32, 32], 1, 4, 256);
+
+    /// <summary>SD 1.5's VAE (block_out_channels 128/256/512/512, two ResNets per level).</summary>
+    public static VaeArchitecture Sd15 { get; } = new([128, 256, 512, 512], 2, 32, 512);
+}

@@ -1,0 +1,126 @@
+using DiffusionEngine.TinyModel.Graphs;
+using DiffusionEngine.TinyModel.Onnx;
+using DiffusionEngine.TinyModel.Vocabulary;
+
+namespace DiffusionEngine.TinyModel;
+
+/// <summary>
+/// Writes a complete Stable Diffusion model folder in the diffusers/Optimum ONNX layout, with the real architecture
+/// (CLIP text transformer, conditional UNet, VAE) at toy scale or at SD 1.5 size, deterministic pseudo-random weights
+/// and its own small CLIP-format BPE vocabulary. Same options ⇒ byte-identical files. This is the built-in default
+/// model (no download needed) and the test fixture for every model-folder variant the loader must accept.
+/// </summary>
+public static class TinyModelBuilder
+{
+    /// <summary>Folder name of the default model under &lt;data directory&gt;/models.</summary>
+    public const string DefaultModelName = "tiny-sd";
+
+    /// <summary>File name of external weights beside each model.onnx (Optimum's and onnx.save's convention).</summary>
+    public const string ExternalDataFileName = "model.onnx_data";
+
+    // One fixed seed per component; the data type does not change the weights, only how they are rounded.
+    private const ulong TextEncoderSeed = 0x7E47_0001UL;
+    private const ulong UNetSeed = 0x7E47_0002UL;
+    private const ulong VaeDecoderSeed = 0x7E47_0003UL;
+    private const ulong VaeEncoderSeed = 0x7E47_0004UL;
+
+    /// <summary>
+    /// Writes the model folder into <paramref name="outputDirectory"/> (created if missing; files of the same names are
+    /// replaced): model_index.json, scheduler/, tokenizer/, text_encoder/, unet/, vae_decoder/, vae_encoder/.
+    /// The tiny preset takes well under a second; <see cref="TinyModelPreset.Sd15"/> streams about 4 GB (2 GB in
+    /// float16) of weights to external data files without holding them in memory.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="outputDirectory"/> is empty.</exception>
+    /// <exception cref="IOException">A file cannot be written.</exception>
+    public static void Write(string outputDirectory, TinyModelOptions options)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
+        ArgumentNullException.ThrowIfNull(options);
+
+        var sd15 = options.Preset == TinyModelPreset.Sd15;
+        var textArch = sd15 ? TextEncoderArchitecture.Sd15 : TextEncoderArchitecture.Tiny;
+        var unetArch = sd15 ? UNetArchitecture.Sd15 : UNetArchitecture.Tiny;
+        var vaeArch = sd15 ? VaeArchitecture.Sd15 : VaeArchitecture.Tiny;
+        var ioType = options.DataType == ModelDataType.Float16 ? OnnxElementType.Float16 : OnnxElementType.Float;
+        // The tiny model computes in float32 even when stored as float16 (Casts after the weights and inputs), because
+        // ONNX Runtime's CPU provider has no float16 kernels for Conv and most other ops. The SD 1.5-sized model is
+        // for GPU benchmarks, so there float16 means float16 arithmetic, as in a real fp16 export.
+        var computeType = sd15 ? ioType : OnnxElementType.Float;
+        var idsType = options.InputIds == InputIdsType.Int64 ? OnnxElementType.Int64 : OnnxElementType.Int32;
+        var external = options.ExternalData || sd15;
+
+        Directory.CreateDirectory(outputDirectory);
+        ModelConfigFiles.WriteModelIndex(Path.Combine(outputDirectory, "model_index.json"));
+
+        var schedulerDirectory = CreateSubdirectory(outputDirectory, "scheduler");
+        File.WriteAllText(Path.Combine(schedulerDirectory, "scheduler_config.json"), ModelConfigFiles.SchedulerConfigJson);
+
+        var vocabulary = ClipVocabularyFiles.Build();
+        vocabulary.Write(CreateSubdirectory(outputDirectory, "tokenizer"));
+        // CLIP's vocabulary needs 49,408 rows in the embedding for SD 1.5's parameter count; our tokens use the first ones.
+        var embeddingRows = sd15 ? 49408 : vocabulary.VocabularySize;
+
+        var textDirectory = CreateSubdirectory(outputDirectory, "text_encoder");
+        WriteGraph(TextEncoderGraph.Build(textArch, embeddingRows, idsType, ioType, computeType, TextEncoderSeed), textDirectory, external);
+        ModelConfigFiles.WriteTextEncoderConfig(Path.Combine(textDirectory, "config.json"), textArch, embeddingRows,
+            vocabulary.VocabularySize - 2, vocabulary.VocabularySize - 1, options.DataType);
+
+        var unetDirectory = CreateSubdirectory(outputDirectory, "unet");
+        WriteGraph(UNetGraph.Build(unetArch, ioType, computeType, options.Timestep, UNetSeed), unetDirectory, external);
+        ModelConfigFiles.WriteUNetConfig(Path.Combine(unetDirectory, "config.json"), unetArch);
+
+        var decoderDirectory = CreateSubdirectory(outputDirectory, "vae_decoder");
+        WriteGraph(VaeGraph.BuildDecoder(vaeArch, ioType, computeType, VaeDecoderSeed), decoderDirectory, external);
+        ModelConfigFiles.WriteVaeConfig(Path.Combine(decoderDirectory, "config.json"), vaeArch);
+
+        var encoderDirectory = CreateSubdirectory(outputDirectory, "vae_encoder");
+        WriteGraph(VaeGraph.BuildEncoder(vaeArch, ioType, computeType, VaeEncoderSeed), encoderDirectory, external);
+        ModelConfigFiles.WriteVaeConfig(Path.Combine(encoderDirectory, "config.json"), vaeArch);
+    }
+
+    /// <summary>
+    /// Returns the default tiny model folder, &lt;<paramref name="dataDirectory"/>&gt;/models/tiny-sd, writing it first
+    /// if it does not exist. The folder is written under a temporary name and renamed into place, so a crash or a
+    /// concurrent caller never leaves (or sees) a half-written model.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="dataDirectory"/> is empty.</exception>
+    /// <exception cref="IOException">The folder cannot be created.</exception>
+    public static string EnsureDefault(string dataDirectory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        var modelsDirectory = Path.Combine(Path.GetFullPath(dataDirectory), "models");
+        var target = Path.Combine(modelsDirectory, DefaultModelName);
+        if (File.Exists(Path.Combine(target, "model_index.json"))) return target;
+
+        Directory.CreateDirectory(modelsDirectory);
+        var temporary = Path.Combine(modelsDirectory, $".{DefaultModelName}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            Write(temporary, new TinyModelOptions());
+            Directory.Move(temporary, target);
+        }
+        catch (IOException) when (File.Exists(Path.Combine(target, "model_index.json")))
+        {
+            // Another process finished first; its folder is identical to ours.
+        }
+        finally
+        {
+            if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
+        }
+        return target;
+    }
+
+    private static string CreateSubdirectory(string root, string name)
+    {
+        var path = Path.Combine(root, name);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    private static void WriteGraph(OnnxGraph graph, string directory, bool externalData)
+    {
+        var stale = Path.Combine(directory, ExternalDataFileName);
+        if (!externalData && File.Exists(stale)) File.Delete(stale);
+        OnnxModelWriter.Write(graph, Path.Combine(directory, "model.onnx"), externalData ? ExternalDataFileName : null);
+    }
+}

@@ -1,0 +1,26 @@
+namespace DiffusionEngine.TinyModel;
+
+/// <summary>
+/// What <see cref="TinyModelBuilder.Write"/> builds. Every combination is a model-folder variant seen in real
+/// diffusers/Optimum exports, so the loader can be tested against all of them without downloading anything.
+/// </summary>
+public sealed record TinyModelOptions
+{
+    /// <summary>Element type of the weights and of every floating-point graph input and output.</summary>
+    public ModelDataType DataType { get; init; } = ModelDataType.Float32;
+
+    /// <summary>Element type of the text encoder's <c>input_ids</c>.</summary>
+    public InputIdsType InputIds { get; init; } = InputIdsType.Int32;
+
+    /// <summary>Type and rank of the UNet's <c>timestep</c> input.</summary>
+    public TimestepInput Timestep { get; init; } = TimestepInput.Int64Batch;
+
+    /// <summary>
+    /// Store the weights in <c>model.onnx_data</c> beside each <c>model.onnx</c> (ONNX external data) instead of inline.
+    /// Always on for <see cref="TinyModelPreset.Sd15"/>, whose UNet is larger than protobuf's 2 GB limit.
+    /// </summary>
+    public bool ExternalData { get; init; }
+
+    /// <summary>Size of the architecture: the toy-scale default or the full Stable Diffusion 1.5 sizes.</summary>
+    public TinyModelPreset Preset { get; init; } = TinyModelPreset.Tiny;
+}
