@@ -1,4 +1,3 @@
-using DiffusionEngine.Models;
 using DiffusionEngine.Pipelines;
 using DiffusionEngine.Text;
 

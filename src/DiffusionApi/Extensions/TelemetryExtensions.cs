@@ -16,13 +16,13 @@ public static class TelemetryExtensions
     public static WebApplicationBuilder AddServiceTelemetry(this WebApplicationBuilder builder)
     {
         var otel = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(DiffusionTelemetry.ServiceName))
+            .ConfigureResource(resource => resource.AddService(ServiceTelemetry.ServiceName))
             .WithTracing(tracing => tracing
-                .AddSource(DiffusionTelemetry.ServiceName, DiffusionTelemetry.EngineSourceName)
+                .AddSource(ServiceTelemetry.ServiceName, ServiceTelemetry.EngineSourceName)
                 .AddAspNetCoreInstrumentation(o => o.Filter = http =>
                     !http.Request.Path.StartsWithSegments("/metrics") && !http.Request.Path.StartsWithSegments("/health")))
             .WithMetrics(metrics => metrics
-                .AddMeter(DiffusionTelemetry.ServiceName)
+                .AddMeter(ServiceTelemetry.ServiceName)
                 .AddAspNetCoreInstrumentation()
                 .AddPrometheusExporter());
 

@@ -145,7 +145,7 @@ public sealed partial class GenerationWorker(
             }
             var wait = time.GetElapsedTime(job.CreatedTimestamp);
             metrics.QueueWait(wait);
-            DiffusionTelemetry.ActivitySource.StartActivity(DiffusionTelemetry.QueueWaitSpan, ActivityKind.Internal, job.ParentContext, startTime: job.CreatedAt)?.Dispose();
+            ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.QueueWaitSpan, ActivityKind.Internal, job.ParentContext, startTime: job.CreatedAt)?.Dispose();
             using (logger.BeginScope(job.LogScope)) LogJobStarted(logger, job.Id, batch.Count, wait.TotalMilliseconds);
             jobs.Add(job);
             requests.AddRange(job.Requests);
@@ -155,7 +155,7 @@ public sealed partial class GenerationWorker(
         // 2. One span for the engine work, in the head job's trace and linked from the others'.
         var links = new List<ActivityLink>(jobs.Count - 1);
         for (var i = 1; i < jobs.Count; i++) links.Add(new ActivityLink(jobs[i].ParentContext));
-        using var activity = DiffusionTelemetry.ActivitySource.StartActivity(DiffusionTelemetry.BatchSpan, ActivityKind.Internal, jobs[0].ParentContext, links: links);
+        using var activity = ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.BatchSpan, ActivityKind.Internal, jobs[0].ParentContext, links: links);
         activity?.SetTag("diffusion.batch.jobs", jobs.Count);
         activity?.SetTag("diffusion.batch.images", requests.Count);
 
@@ -233,14 +233,14 @@ public sealed partial class GenerationWorker(
             for (var i = 0; i < images.Count; i++)
             {
                 byte[] bytes;
-                using (DiffusionTelemetry.ActivitySource.StartActivity(DiffusionTelemetry.ImageEncodeSpan, ActivityKind.Internal, job.ParentContext))
+                using (ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.ImageEncodeSpan, ActivityKind.Internal, job.ParentContext))
                 {
                     bytes = ImageEncoder.Encode(images[i], format, InfoText.Format(images[i].Request, sampler, model.Name));
                 }
                 string? imageId = null;
                 if (job.StoreImages)
                 {
-                    using (DiffusionTelemetry.ActivitySource.StartActivity(DiffusionTelemetry.StorageSpan, ActivityKind.Internal, job.ParentContext))
+                    using (ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.StorageSpan, ActivityKind.Internal, job.ParentContext))
                     {
                         imageId = await store.SaveAsync(bytes, contentType, CancellationToken.None);
                     }

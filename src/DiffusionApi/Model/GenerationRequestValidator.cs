@@ -1,7 +1,6 @@
 using System.Globalization;
 using DiffusionApi.Options;
 using DiffusionEngine.Imaging;
-using DiffusionEngine.Models;
 using DiffusionEngine.Pipelines;
 using DiffusionEngine.Schedulers;
 

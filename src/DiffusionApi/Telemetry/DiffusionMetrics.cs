@@ -22,7 +22,7 @@ public sealed class DiffusionMetrics
 
     public DiffusionMetrics(IMeterFactory meterFactory, JobQueue queue)
     {
-        var meter = meterFactory.Create(DiffusionTelemetry.ServiceName);
+        var meter = meterFactory.Create(ServiceTelemetry.ServiceName);
         meter.CreateObservableGauge("diffusion.queue.depth", () => queue.Depth, description: "Jobs waiting for the worker");
         _queueWait = meter.CreateHistogram<double>("diffusion.queue.wait", "s", "Time from a job's arrival to the start of its batch");
         _jobDuration = meter.CreateHistogram<double>("diffusion.job.duration", "s", "Time from a job's arrival to its completion");

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace DiffusionApi.Telemetry;
 
 /// <summary>Names of the service's telemetry sources and the spans the worker records.</summary>
-public static class DiffusionTelemetry
+public static class ServiceTelemetry
 {
     public const string ServiceName = "DiffusionService";
 
