@@ -37,6 +37,8 @@ public static class LoggingExtensions
     {
         app.UseSerilogRequestLogging(options =>
         {
+            // The service's own logger, not the static Log.Logger (left alone so several hosts can share a process).
+            options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
             options.EnrichDiagnosticContext = (diagnostics, http) =>
             {
                 if (http.Response.Headers.TryGetValue("X-Job-Id", out var jobId)) diagnostics.Set("JobId", jobId.ToString());
