@@ -26,6 +26,8 @@ public static class LoggingExtensions
                 .MinimumLevel.Information()
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+                // An unready probe while the model loads or drains is expected, not an error; the probe's answer says why.
+                .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Fatal)
                 .Enrich.FromLogContext();
             if (format == "json") logger.WriteTo.Console(new CompactJsonFormatter());
             else logger.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
@@ -46,8 +48,9 @@ public static class LoggingExtensions
             };
             // Probes and scrapes would drown the log.
             options.GetLevel = (http, _, error) =>
-                error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+                error is not null ? LogEventLevel.Error
                 : http.Request.Path.StartsWithSegments("/health") || http.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Verbose
+                : http.Response.StatusCode >= 500 ? LogEventLevel.Warning
                 : LogEventLevel.Information;
         });
         return app;

@@ -191,8 +191,9 @@ public sealed partial class GenerationWorker(
                 index += job.ImageCount;
             }
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        catch (Exception) when (cancel.IsCancellationRequested)
         {
+            // Cancelled between steps (OperationCanceledException) or inside an ORT run (RunOptions.Terminate makes ORT throw its own error).
             foreach (var job in jobs)
             {
                 var aborted = abort.IsCancellationRequested && job.TryFail(new JobAbortedException("the service stopped before this job finished"));

@@ -75,4 +75,24 @@ public sealed class QueueTests
         Assert.Equal(HttpStatusCode.OK, (await after).StatusCode);
         Assert.Equal(["running", "after"], factory.Probe.PromptsSeen);
     }
+
+    [Fact]
+    public async Task ClientDisconnectDuringGeneration_CancelsTheEngineCall_AndTheWorkerGoesOn()
+    {
+        await using var factory = new DiffusionApiFactory();
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        using var disconnect = new CancellationTokenSource();
+        var abandoned = client.PostGenerateAsync(Requests.Small(prompt: "abandoned"), disconnect.Token);
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+
+        await disconnect.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        var deadline = DateTime.UtcNow + Timeout;
+        while (factory.Probe.CancelledCalls == 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.Equal(1, factory.Probe.CancelledCalls);
+
+        factory.Probe.Release();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostGenerateAsync(Requests.Small(prompt: "next"))).StatusCode);
+    }
 }

@@ -21,6 +21,11 @@ public sealed class EngineProbe
         if (!holdLoading) _loadGate.SetResult();
     }
 
+    private int _cancelledCalls;
+
+    /// <summary>Engine calls that were cancelled while held.</summary>
+    public int CancelledCalls => Volatile.Read(ref _cancelledCalls);
+
     /// <summary>A prompt that makes the engine call throw (an ORT fault stand-in).</summary>
     public string? FailingPrompt { get; set; }
 
@@ -56,7 +61,15 @@ public sealed class EngineProbe
             if (_gate is { } gate)
             {
                 _entered.Release();
-                gate.Task.Wait(cancellationToken);
+                try
+                {
+                    gate.Task.Wait(cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref _cancelledCalls);
+                    throw;
+                }
             }
             if (FailingPrompt is { } failing && batch.Any(r => r.Prompt == failing))
                 throw new InvalidOperationException("simulated ONNX Runtime fault");
