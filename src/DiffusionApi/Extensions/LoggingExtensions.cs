@@ -21,13 +21,14 @@ public static class LoggingExtensions
 
         builder.Services.AddSerilog((services, logger) =>
         {
-            logger.ReadFrom.Configuration(builder.Configuration)
-                .ReadFrom.Services(services)
-                .MinimumLevel.Information()
+            // Defaults first; a "Serilog" configuration section (e.g. Serilog__MinimumLevel__Default=Warning) overrides them.
+            logger.MinimumLevel.Information()
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
                 // An unready probe while the model loads or drains is expected, not an error; the probe's answer says why.
                 .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Fatal)
+                .ReadFrom.Configuration(builder.Configuration)
+                .ReadFrom.Services(services)
                 .Enrich.FromLogContext();
             if (format == "json") logger.WriteTo.Console(new CompactJsonFormatter());
             else logger.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
@@ -50,7 +51,8 @@ public static class LoggingExtensions
             options.GetLevel = (http, _, error) =>
                 error is not null ? LogEventLevel.Error
                 : http.Request.Path.StartsWithSegments("/health") || http.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Verbose
-                : http.Response.StatusCode >= 500 ? LogEventLevel.Warning
+                // 503 is back-pressure working as designed (counted by diffusion.requests.rejected), not a fault.
+                : http.Response.StatusCode >= 500 && http.Response.StatusCode != 503 ? LogEventLevel.Warning
                 : LogEventLevel.Information;
         });
         return app;

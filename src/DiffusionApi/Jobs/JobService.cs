@@ -56,6 +56,7 @@ public sealed partial class JobService(
     [LoggerMessage(1, LogLevel.Information, "Job {JobId} queued: {ImageCount} images {Width}x{Height}, {Steps} steps, seed {Seed}, user {User}")]
     private static partial void LogQueued(ILogger logger, string jobId, int imageCount, int width, int height, int steps, ulong seed, string? user);
 
-    [LoggerMessage(2, LogLevel.Warning, "Job {JobId} rejected: the queue is full ({Capacity} jobs)")]
+    // Debug: under overload a line per refusal would add load; diffusion.requests.rejected counts them.
+    [LoggerMessage(2, LogLevel.Debug, "Job {JobId} rejected: the queue is full ({Capacity} jobs)")]
     private static partial void LogRejected(ILogger logger, string jobId, int capacity);
 }

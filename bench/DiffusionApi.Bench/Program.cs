@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Runtime.InteropServices;
+using System.Text;
+using DiffusionApi.Bench;
+using DiffusionEngine.TinyModel;
+
+// dotnet run -c Release --project bench/DiffusionApi.Bench -- [--requests N] [--out docs/api-bench.md]
+// Service throughput through POST /v1/generate against the same work in-process, batching gain with 8 clients,
+// and the time to answer 503 when the queue is full. Everything on 127.0.0.1; every run is bounded.
+var settings = new BenchSettings();
+string? outPath = null;
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--requests": settings = settings with { Requests = int.Parse(args[++i], CultureInfo.InvariantCulture) }; break;
+        case "--out": outPath = args[++i]; break;
+        default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
+    }
+}
+
+var model = TinyModelBuilder.EnsureDefault(Path.Combine(Path.GetTempPath(), "diffusion-api-bench-model"));
+var report = new StringBuilder();
+void Line(string text = "")
+{
+    Console.WriteLine(text);
+    report.AppendLine(text);
+}
+
+// 1. In-process baseline (the service is not running yet, so nothing competes for the cores).
+// Our machines are shared: every figure is the median of three runs.
+var inProcess = Median(InProcessBaseline.Run(model, settings, batchSize: 1), InProcessBaseline.Run(model, settings, batchSize: 1), InProcessBaseline.Run(model, settings, batchSize: 1));
+var inProcess4 = Median(InProcessBaseline.Run(model, settings, batchSize: 4), InProcessBaseline.Run(model, settings, batchSize: 4), InProcessBaseline.Run(model, settings, batchSize: 4));
+
+// 2. One client through HTTP, no batching delay (a lone request would otherwise wait MaxDelayMs for company).
+RunResult http1, http1Delay, eightBatch1, eightBatch4;
+await using (var service = await ServiceProcess.StartAsync(model, new Dictionary<string, string> { ["Diffusion:Batching:MaxBatchSize"] = "1", ["Diffusion:Batching:MaxDelayMs"] = "0" }))
+{
+    using var client = HttpLoad.CreateClient(service.BaseAddress);
+    http1 = await MedianAsync(() => HttpLoad.GenerateAsync("HTTP, 1 client, MaxBatchSize 1, MaxDelayMs 0", client, settings, clients: 1, settings.Requests));
+    eightBatch1 = await MedianAsync(() => HttpLoad.GenerateAsync("HTTP, 8 clients, MaxBatchSize 1", client, settings, settings.Clients, settings.Requests * 2));
+}
+await using (var service = await ServiceProcess.StartAsync(model, new Dictionary<string, string> { ["Diffusion:Batching:MaxBatchSize"] = "4", ["Diffusion:Batching:MaxDelayMs"] = "20" }))
+{
+    using var client = HttpLoad.CreateClient(service.BaseAddress);
+    http1Delay = await MedianAsync(() => HttpLoad.GenerateAsync("HTTP, 1 client, MaxBatchSize 4, MaxDelayMs 20 (default)", client, settings, clients: 1, settings.Requests / 4));
+    eightBatch4 = await MedianAsync(() => HttpLoad.GenerateAsync("HTTP, 8 clients, MaxBatchSize 4, MaxDelayMs 20", client, settings, settings.Clients, settings.Requests * 2));
+}
+
+// 3. 503 latency: queue capacity 1, the worker busy with a long job and one job waiting; every further request is refused.
+RunResult rejections, rejections1;
+await using (var service = await ServiceProcess.StartAsync(model, new Dictionary<string, string>
+{
+    ["Diffusion:Queue:Capacity"] = "1",
+    ["Diffusion:Batching:MaxBatchSize"] = "1",
+    ["Diffusion:Batching:MaxDelayMs"] = "0",
+}))
+{
+    using var client = HttpLoad.CreateClient(service.BaseAddress);
+    var slow = new { prompt = "slow", size = "512x512", steps = 150, seed = 1 };
+    // One slow job runs, one waits: the queue (capacity 1) is then full and every further request is refused.
+    var running = client.PostAsJsonAsync("/v1/generate", slow);
+    await Task.Delay(1000);
+    var waiting = client.PostAsJsonAsync("/v1/generate", slow);
+    while (true)
+    {
+        await Task.Delay(200);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            using var probe = await client.PostAsJsonAsync("/v1/generate", HttpLoad.Body(settings, 0), timeout.Token);
+            if (probe.StatusCode == HttpStatusCode.ServiceUnavailable) break;
+        }
+        catch (OperationCanceledException)
+        {
+            // That probe was queued instead of refused; the next one finds the queue full.
+        }
+    }
+    rejections1 = await HttpLoad.GenerateAsync("503 when full, 1 client", client, settings, 1, settings.RejectionRequests, HttpStatusCode.ServiceUnavailable);
+    rejections = await HttpLoad.GenerateAsync("503 when full, 8 clients", client, settings, settings.Clients, settings.RejectionRequests, HttpStatusCode.ServiceUnavailable);
+    _ = (running, waiting); // the service is killed on dispose; these never finish
+}
+
+string F(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
+string F2(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
+
+Line("# DiffusionApi benchmark");
+Line();
+Line($"Command: `dotnet run -c Release --project bench/DiffusionApi.Bench --{(outPath is null ? "" : $" --out {outPath}")}`  ");
+Line($"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  ");
+Line($"Machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}  ");
+Line($"Work: built-in tiny model, {settings.Size}×{settings.Size}, {settings.Steps} steps, PNG; client and service on 127.0.0.1 in separate processes.");
+Line();
+Line("| run | requests | requests/s | p50 ms | p99 ms |");
+Line("|---|---:|---:|---:|---:|");
+foreach (var run in new[] { inProcess, inProcess4, http1, http1Delay, eightBatch1, eightBatch4, rejections1, rejections })
+    Line($"| {run.Name} | {run.Requests} | {F(run.RequestsPerSecond)} | {F2(run.Percentile(50))} | {F2(run.Percentile(99))} |");
+Line();
+Line("| figure | value | goal |");
+Line("|---|---:|---|");
+Line($"| HTTP (1 client, no batching delay) / in-process | {F2(http1.RequestsPerSecond / inProcess.RequestsPerSecond)} | ≥ 0.9 |");
+Line($"| 8 clients: MaxBatchSize 4 / MaxBatchSize 1 | {F2(eightBatch4.RequestsPerSecond / eightBatch1.RequestsPerSecond)}× | ≥ 1.3× |");
+Line($"| p99 time to answer 503 with the queue full, 1 client | {F2(rejections1.Percentile(99))} ms | < 10 ms |");
+Line($"| p99 time to answer 503 with the queue full, 8 clients | {F2(rejections.Percentile(99))} ms | < 10 ms |");
+Line();
+Line("Each throughput row is the median of three runs. In-process rows time one `Generate` call per batch (latency columns are per call);");
+Line("HTTP rows time each request from the client, which shares the 2 cores with the service.");
+
+if (outPath is not null)
+{
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+    await File.WriteAllTextAsync(outPath, report.ToString());
+}
+return 0;
+
+static RunResult Median(params RunResult[] runs) => runs.OrderBy(r => r.RequestsPerSecond).ElementAt(runs.Length / 2);
+
+static async Task<RunResult> MedianAsync(Func<Task<RunResult>> run) => Median(await run(), await run(), await run());
+
+static string CpuModel()
+{
+    try
+    {
+        var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+        return line?.Split(':', 2)[1].Trim() ?? RuntimeInformation.ProcessArchitecture.ToString();
+    }
+    catch (IOException)
+    {
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}
