@@ -18,6 +18,7 @@ app.MapOpenAiImagesApi();
 app.MapGenerationApi();
 app.MapImagesApi();
 app.MapDiscoveryApi();
+app.MapJobsApi();
 app.MapServiceHealthChecks();
 app.MapServiceMetrics();
 

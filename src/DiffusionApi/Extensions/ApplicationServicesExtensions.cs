@@ -29,6 +29,7 @@ public static class ApplicationServicesExtensions
         services.AddSingleton<JobQueue>();
         services.AddSingleton<BatchGatherer>();
         services.AddSingleton<JobService>();
+        services.AddSingleton<JobRegistry>();
         services.AddSingleton<DiffusionMetrics>();
         services.AddSingleton<IImageStore, FileSystemImageStore>();
         services.AddHostedService<GenerationWorker>();

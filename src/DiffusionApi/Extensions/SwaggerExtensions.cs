@@ -80,6 +80,14 @@ public static class SwaggerExtensions
                 ["ids"] = new JsonArray(49406, 320, 1125, 539, 320, 2368, 49407),
                 ["count"] = 7, ["limit"] = 77, ["truncated"] = false, ["untruncated_count"] = 7,
             },
+            [typeof(JobStatusResponse)] = () => new JsonObject
+            {
+                ["id"] = "job_5d1c0c7e0b7e4a0c9f4b8f2a6d3e1c2b",
+                ["status"] = "running",
+                ["created"] = 1764097200,
+                ["progress"] = new JsonObject { ["step"] = 7, ["total_steps"] = 20 },
+            },
+            [typeof(JobProgress)] = () => new JsonObject { ["step"] = 7, ["total_steps"] = 20 },
             [typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails)] = () => new JsonObject
             {
                 ["type"] = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
@@ -119,7 +127,8 @@ public static class SwaggerExtensions
             }
             foreach (var parameter in operation.Parameters ?? [])
             {
-                if (parameter is OpenApiParameter { Name: "id" } concrete) concrete.Example = "3f2b8c0d9e4a4b6f8a1c2d3e4f5a6b7c";
+                if (parameter is OpenApiParameter { Name: "id" } concrete)
+                    concrete.Example = (operation.OperationId ?? "").Contains("Job", StringComparison.Ordinal) ? "job_5d1c0c7e0b7e4a0c9f4b8f2a6d3e1c2b" : "3f2b8c0d9e4a4b6f8a1c2d3e4f5a6b7c";
             }
         }
     }

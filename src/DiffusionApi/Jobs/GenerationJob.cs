@@ -12,6 +12,7 @@ namespace DiffusionApi.Jobs;
 public sealed class GenerationJob
 {
     private readonly TaskCompletionSource<JobResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state = (int)JobState.Queued;
     private int _step;
     private int _totalSteps;
@@ -59,19 +60,39 @@ public sealed class GenerationJob
     public IReadOnlyList<KeyValuePair<string, object>> LogScope =>
         [new("JobId", Id), new("TraceId", TraceId)];
 
-    internal bool TryStart() => Interlocked.CompareExchange(ref _state, (int)JobState.Running, (int)JobState.Queued) == (int)JobState.Queued;
+    /// <summary>Completes at the job's next state or progress change, or after <paramref name="timeout"/>.</summary>
+    public async Task WaitForChangeAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var changed = Volatile.Read(ref _changed).Task;
+        try
+        {
+            await changed.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    internal bool TryStart() => Changed(Interlocked.CompareExchange(ref _state, (int)JobState.Running, (int)JobState.Queued) == (int)JobState.Queued);
 
     internal void ReportProgress(int step, int totalSteps)
     {
         Volatile.Write(ref _totalSteps, totalSteps);
         Volatile.Write(ref _step, step);
+        Changed(true);
     }
 
-    internal bool TrySucceed(JobResult result) => TryFinish(JobState.Succeeded) && _completion.TrySetResult(result);
+    internal bool TrySucceed(JobResult result) => Changed(TryFinish(JobState.Succeeded) && _completion.TrySetResult(result));
 
-    internal bool TryFail(Exception error) => TryFinish(JobState.Failed) && _completion.TrySetException(error);
+    internal bool TryFail(Exception error) => Changed(TryFinish(JobState.Failed) && _completion.TrySetException(error));
 
-    internal bool TryCancel() => TryFinish(JobState.Cancelled) && _completion.TrySetCanceled(CancellationToken.IsCancellationRequested ? CancellationToken : new CancellationToken(true));
+    internal bool TryCancel() => Changed(TryFinish(JobState.Cancelled) && _completion.TrySetCanceled(CancellationToken.IsCancellationRequested ? CancellationToken : new CancellationToken(true)));
+
+    private bool Changed(bool changed)
+    {
+        if (changed) Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        return changed;
+    }
 
     private bool TryFinish(JobState final)
     {

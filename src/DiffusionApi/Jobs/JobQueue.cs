@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using DiffusionApi.Options;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,8 @@ public enum EnqueueResult
 public sealed class JobQueue
 {
     private readonly Channel<GenerationJob> _channel;
+    private readonly ConcurrentDictionary<GenerationJob, long> _waiting = new();
+    private long _sequence;
     private int _depth;
     private volatile bool _draining;
 
@@ -52,13 +55,31 @@ public sealed class JobQueue
             Interlocked.Decrement(ref _depth);
             return EnqueueResult.Full;
         }
+        _waiting[job] = Interlocked.Increment(ref _sequence);
         if (_channel.Writer.TryWrite(job)) return EnqueueResult.Accepted;
+        _waiting.TryRemove(job, out _);
         Interlocked.Decrement(ref _depth);
         return _draining ? EnqueueResult.Draining : EnqueueResult.Full;
     }
 
     /// <summary>The gatherer took <paramref name="job"/> out of the waiting set (into a batch, or dropped it).</summary>
-    internal void MarkTaken(GenerationJob job) => Interlocked.Decrement(ref _depth);
+    internal void MarkTaken(GenerationJob job)
+    {
+        _waiting.TryRemove(job, out _);
+        Interlocked.Decrement(ref _depth);
+    }
+
+    /// <summary>1 for the next job the worker takes (batching aside), null when <paramref name="job"/> is not waiting. O(depth).</summary>
+    public int? PositionOf(GenerationJob job)
+    {
+        if (!_waiting.TryGetValue(job, out var mine)) return null;
+        var position = 1;
+        foreach (var (_, sequence) in _waiting)
+        {
+            if (sequence < mine) position++;
+        }
+        return position;
+    }
 
     /// <summary>Stops taking jobs (they get <see cref="EnqueueResult.Draining"/>); the worker finishes what is queued.</summary>
     public void CompleteAdding()
