@@ -60,7 +60,7 @@ public static class CreateTinyModelCommand
             var stopwatch = Stopwatch.StartNew();
             TinyModelBuilder.Write(directory, options);
             Console.WriteLine($"Wrote {options.Preset} model ({options.DataType}, input_ids {options.InputIds}, timestep {options.Timestep}" +
-                $"{(options.ExternalData ? ", external data" : "")}) to {directory} in {stopwatch.Elapsed.TotalSeconds:F2} s");
+                $"{(options.ExternalData || options.Preset == TinyModelPreset.Sd15 ? ", external data" : "")}) to {directory} in {stopwatch.Elapsed.TotalSeconds:F2} s");
             return 0;
         });
         return command;

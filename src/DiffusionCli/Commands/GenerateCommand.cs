@@ -71,7 +71,12 @@ public static class GenerateCommand
                 .Start(context =>
                 {
                     var task = context.AddTask($"{pipeline.Model.Name} · {request.Width}x{request.Height}", maxValue: request.Steps);
-                    var progress = new InlineProgress<StepProgress>(step => task.Value = step.Step);
+                    // The schedule may have more UNet steps than requested (PNDM runs steps + 1), so the bar follows TotalSteps.
+                    var progress = new InlineProgress<StepProgress>(step =>
+                    {
+                        task.MaxValue = step.TotalSteps;
+                        task.Value = step.Step;
+                    });
                     return pipeline.Generate([request], progress, cancellationToken)[0];
                 });
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace DiffusionEngine.Noise;
@@ -48,6 +49,7 @@ internal static class CephesVector256
     private static readonly Vector256<float> CosP2 = Vector256.Create(4.166664568298827E-002f);
 
     /// <summary>Natural logarithm of positive finite lanes (torch only calls it on (0, 1]; no NaN handling for x ≤ 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Vector256<float> Log(Vector256<float> x)
     {
         x = Vector256.Max(x, MinNormPos);
@@ -83,6 +85,7 @@ internal static class CephesVector256
     }
 
     /// <summary>Sine and cosine of finite lanes with |t| well below 8192 (torch passes θ = 2π·u in [0, 2π)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SinCos(Vector256<float> t, out Vector256<float> sin, out Vector256<float> cos)
     {
         var signSin = t & SignMask;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace DiffusionEngine.Noise;
 
 /// <summary>
@@ -39,6 +40,7 @@ internal sealed class Mt19937
     }
 
     /// <summary>Fills <paramref name="destination"/> with the next outputs, in order (same as repeated <see cref="NextUInt32"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Fill(Span<uint> destination)
     {
         var written = 0;
@@ -64,6 +66,7 @@ internal sealed class Mt19937
     }
 
     // In-place regeneration, sequential over i: words before i are already the new ones (as in the reference code).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Twist()
     {
         var s = _state;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace DiffusionEngine.Noise;
 
 /// <summary>
@@ -14,6 +16,7 @@ internal static class Philox4x32
     private const int Rounds = 10;
 
     /// <summary>Encrypts counter (c0, c1, c2, c3) under key (k0, k1); returns the four output words.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (uint X0, uint X1, uint X2, uint X3) Generate(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1)
     {
         for (var round = 0; round < Rounds; round++)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace DiffusionEngine.Noise;
 
 /// <summary>
@@ -33,6 +35,7 @@ public sealed class PhiloxNoise : INoiseSource
 
     /// <inheritdoc />
     /// <remarks>Writes into <paramref name="destination"/> only; allocates nothing. Each call advances the offset by one.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Fill(Span<float> destination)
     {
         var offset = _offset++;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -84,7 +85,9 @@ public sealed class TorchCpuNoise : INoiseSource
         var u1 = NextDoubleUniform();
         var u2 = NextDoubleUniform();
 
-        // log1p(-u2) in torch; 1 - u2 is exact for 53-bit uniforms, so log(1 - u2) is the same correctly computed value.
+        // torch calls log1p(-u2). 1 - u2 is exact for a 53-bit uniform, so log(1 - u2) takes the same argument, and
+        // .NET has no real log1p. The two libm functions could disagree in the last bit of the double, but the final
+        // rounding to float hides that.
         var radius = Math.Sqrt(-2.0 * Math.Log(1.0 - u2));
         var theta = 2.0 * Math.PI * u1;
         _cachedNormal = radius * Math.Sin(theta);
@@ -102,6 +105,7 @@ public sealed class TorchCpuNoise : INoiseSource
     }
 
     // One u32 per element, in order; the float uniform is its low 24 bits times 2^-24 (exact).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FillUniforms(Span<float> destination)
     {
         var raw = MemoryMarshal.Cast<float, uint>(destination);
@@ -113,6 +117,7 @@ public sealed class TorchCpuNoise : INoiseSource
     }
 
     // normal_fill_16_AVX2: uniforms in, normals out, in place.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformBlock(Span<float> block)
     {
         var u1 = One - Vector256.Create<float>(block[..HalfBlock]);

@@ -4,7 +4,8 @@ namespace DiffusionEngine.Pipelines;
 
 /// <summary>
 /// The engine's tracing source ("DiffusionEngine"): one activity per pipeline stage of a batch. Hosts subscribe by
-/// source name (OpenTelemetry <c>AddSource("DiffusionEngine")</c>).
+/// source name (OpenTelemetry <c>AddSource("DiffusionEngine")</c>). Tags: <c>diffusion.batch_size</c> (images),
+/// <c>diffusion.unet_batch_size</c> (2× images with classifier-free guidance), <c>diffusion.steps</c>, <c>diffusion.scheduler</c>.
 /// </summary>
 public static class DiffusionTelemetry
 {

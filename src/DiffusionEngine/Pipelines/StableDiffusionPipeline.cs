@@ -43,8 +43,10 @@ public sealed class StableDiffusionPipeline : IDisposable
         RunTimer = runTimer;
         _logger = logger;
         // The config's own _class_name picks the default scheduler; older exports only name it in model_index.json.
-        _schedulerClassName = schedulerConfig.ClassName ?? folder.IndexSchedulerClassName
+        var className = schedulerConfig.ClassName ?? folder.IndexSchedulerClassName
             ?? throw new ModelLoadException(folder.SchedulerConfigPath, "names no scheduler class (_class_name), and model_index.json names none either");
+        // Early SD configs name the Flax class ("FlaxPNDMScheduler"); the schedule is the PyTorch class's.
+        _schedulerClassName = className.StartsWith("Flax", StringComparison.Ordinal) ? className["Flax".Length..] : className;
         var defaultScheduler = SchedulerFactory.TryResolve(_schedulerClassName, out var info) ? info.Id : _schedulerClassName;
         Model = new ModelInfo(folder.Name, folder.Directory, defaultScheduler, tokenizer.MaxLength, sessions.ProviderName);
     }
@@ -136,7 +138,11 @@ public sealed class StableDiffusionPipeline : IDisposable
         var unetBatch = doGuidance ? 2 * batchSize : batchSize;
         var condOffset = doGuidance ? batchSize : 0;
         var schedulerName = first.Scheduler ?? _schedulerClassName;
-        PipelineLog.GenerationStarted(_logger, batchSize, first.Width, first.Height, first.Steps, schedulerName, doGuidance);
+        if (!SchedulerFactory.TryResolve(schedulerName, out var scheduler))
+        {
+            throw new ArgumentException($"scheduler must be one of {SchedulerFactory.AcceptedNames()} but was '{schedulerName}'", nameof(batch));
+        }
+        PipelineLog.GenerationStarted(_logger, batchSize, first.Width, first.Height, first.Steps, scheduler.Id, doGuidance);
         var start = Stopwatch.GetTimestamp();
 
         using var runOptions = new RunOptions();
@@ -156,7 +162,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             var schedulers = new IScheduler[batchSize];
             for (var i = 0; i < batchSize; i++)
             {
-                schedulers[i] = SchedulerFactory.Create(schedulerName, _schedulerConfig);
+                schedulers[i] = SchedulerFactory.Create(scheduler, _schedulerConfig);
                 schedulers[i].SetTimesteps(first.Steps);
             }
             var timesteps = schedulers[0].Timesteps;
@@ -180,8 +186,9 @@ public sealed class StableDiffusionPipeline : IDisposable
             using (var unet = _unet.Bind(unetInput, hiddenStates, unetOutput, unetBatch, latentHeight, latentWidth, Tokenizer.MaxLength, hiddenSize))
             {
                 activity?.SetTag("diffusion.batch_size", batchSize);
+                activity?.SetTag("diffusion.unet_batch_size", unetBatch);
                 activity?.SetTag("diffusion.steps", timesteps.Count);
-                activity?.SetTag("diffusion.scheduler", schedulerName);
+                activity?.SetTag("diffusion.scheduler", scheduler.Id);
                 for (var step = 0; step < timesteps.Count; step++)
                 {
                     if (cancellationToken.IsCancellationRequested)

@@ -35,6 +35,12 @@ internal sealed class OrtSessionFactory : IDisposable
         if (kind == ExecutionProviderKind.Cpu) return new OrtSessionFactory(CreateOptions(intraOpThreads), "CPU");
 
         var options = CreateOptions(intraOpThreads);
+        // ORT's native logger would print its own error line for a provider library that does not load; the exception
+        // (with the loader's reason added) becomes our one warning (auto) or the error (cuda). The env level is
+        // process-wide, so it is lowered only around the probe.
+        var environment = OrtEnv.Instance();
+        var logLevel = environment.EnvLogLevel;
+        environment.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         try
         {
             options.AppendExecutionProvider_CUDA(0);
@@ -43,7 +49,7 @@ internal sealed class OrtSessionFactory : IDisposable
         catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
         {
             options.Dispose();
-            var reason = FirstLine(ex.Message);
+            var reason = CudaLoadDiagnostics.Describe(FirstLine(ex.Message));
             if (kind == ExecutionProviderKind.Cuda)
             {
                 throw new ExecutionProviderUnavailableException(kind,
@@ -52,6 +58,10 @@ internal sealed class OrtSessionFactory : IDisposable
             }
             RuntimeLog.CudaUnavailableFallingBackToCpu(logger, reason);
             return new OrtSessionFactory(CreateOptions(intraOpThreads), "CPU");
+        }
+        finally
+        {
+            environment.EnvLogLevel = logLevel;
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using DiffusionEngine.Models;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -66,8 +68,7 @@ internal sealed class TextEncoderModel : OnnxComponent
         var result = new float[rows * sequenceLength * hiddenSize];
         if (hidden.GetTensorTypeAndShape().ElementDataType == TensorElementType.Float16)
         {
-            var half = hidden.GetTensorDataAsSpan<Float16>();
-            for (var i = 0; i < result.Length; i++) result[i] = (float)half[i];
+            TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<Float16, Half>(hidden.GetTensorDataAsSpan<Float16>()), result);
         }
         else
         {

@@ -35,7 +35,7 @@ public sealed class SchedulerConfig
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            document = JsonDocument.Parse(QuoteNonFiniteNumbers(json), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         }
         catch (JsonException e)
         {
@@ -113,8 +113,7 @@ public sealed class SchedulerConfig
     {
         if (!_values.TryGetValue(key, out var value)) return null;
         if (value.ValueKind == JsonValueKind.Number) return value.GetDouble();
-        // json.dumps writes float("inf") as Infinity, which JSON parsers reject; configs that carry it use a string.
-        if (value.ValueKind == JsonValueKind.String && double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)) return parsed;
+        if (value.ValueKind == JsonValueKind.String && TryParseNonFinite(value.GetString()!, out var parsed)) return parsed;
         throw Invalid(key, value, "a number");
     }
 
@@ -189,6 +188,68 @@ public sealed class SchedulerConfig
         }
 
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>
+    /// Python's json.dumps writes float("-inf") (e.g. DPM-Solver's lambda_min_clipped) as a bare -Infinity token, which
+    /// strict JSON parsers reject: quote bare Infinity/-Infinity/NaN tokens outside strings so they parse as strings.
+    /// </summary>
+    private static string QuoteNonFiniteNumbers(string json)
+    {
+        if (json.IndexOf("Infinity", StringComparison.Ordinal) < 0 && json.IndexOf("NaN", StringComparison.Ordinal) < 0) return json;
+        var builder = new System.Text.StringBuilder(json.Length + 16);
+        var inString = false;
+        for (var i = 0; i < json.Length; i++)
+        {
+            var c = json[i];
+            if (inString)
+            {
+                builder.Append(c);
+                if (c == '\\' && i + 1 < json.Length) builder.Append(json[++i]);
+                else if (c == '"') inString = false;
+                continue;
+            }
+
+            if (c == '"')
+            {
+                inString = true;
+                builder.Append(c);
+                continue;
+            }
+
+            var token = json.AsSpan(i).StartsWith("-Infinity") ? "-Infinity"
+                : json.AsSpan(i).StartsWith("Infinity") ? "Infinity"
+                : json.AsSpan(i).StartsWith("NaN") ? "NaN"
+                : null;
+            if (token is null)
+            {
+                builder.Append(c);
+                continue;
+            }
+
+            builder.Append('"').Append(token).Append('"');
+            i += token.Length - 1;
+        }
+
+        return builder.ToString();
+    }
+
+    private static bool TryParseNonFinite(string text, out double value)
+    {
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "inf" or "+inf" or "infinity" or "+infinity":
+                value = double.PositiveInfinity;
+                return true;
+            case "-inf" or "-infinity":
+                value = double.NegativeInfinity;
+                return true;
+            case "nan":
+                value = double.NaN;
+                return true;
+            default:
+                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        }
     }
 
     private static FormatException Invalid(string key, JsonElement value, string expected) =>

@@ -27,6 +27,10 @@ internal static class BpeModelFiles
         {
             throw new ModelLoadException(path, $"is not a JSON object mapping tokens to integer ids: {e.Message}", e);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException(path, $"cannot be read: {e.Message}", e);
+        }
 
         if (vocabulary is null || vocabulary.Count == 0)
             throw new ModelLoadException(path, "holds no tokens (expected a JSON object mapping tokens to integer ids)");
@@ -58,6 +62,10 @@ internal static class BpeModelFiles
         catch (FileNotFoundException e)
         {
             throw new ModelLoadException(path, "file is missing", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException(path, $"cannot be read: {e.Message}", e);
         }
 
         var merges = new List<string>(lines.Length);

@@ -63,6 +63,10 @@ internal sealed record ClipTokenizerSettings(
         {
             throw new ModelLoadException(path, $"is not valid JSON: {e.Message}", e);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException(path, $"cannot be read: {e.Message}", e);
+        }
 
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {

@@ -42,10 +42,9 @@ public static class TinyModelBuilder
         var unetArch = sd15 ? UNetArchitecture.Sd15 : UNetArchitecture.Tiny;
         var vaeArch = sd15 ? VaeArchitecture.Sd15 : VaeArchitecture.Tiny;
         var ioType = options.DataType == ModelDataType.Float16 ? OnnxElementType.Float16 : OnnxElementType.Float;
-        // The tiny model computes in float32 even when stored as float16 (Casts after the weights and inputs), because
-        // ONNX Runtime's CPU provider has no float16 kernels for Conv and most other ops. The SD 1.5-sized model is
-        // for GPU benchmarks, so there float16 means float16 arithmetic, as in a real fp16 export.
-        var computeType = sd15 ? ioType : OnnxElementType.Float;
+        // A float16 model computes in float16 like a real fp16 export; ONNX Runtime's CPU provider runs it by inserting
+        // float32 Casts around the ops it has no float16 kernel for.
+        var computeType = ioType;
         var idsType = options.InputIds == InputIdsType.Int64 ? OnnxElementType.Int64 : OnnxElementType.Int32;
         var external = options.ExternalData || sd15;
 

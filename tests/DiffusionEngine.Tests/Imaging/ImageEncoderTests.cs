@@ -11,34 +11,37 @@ public sealed class ImageEncoderTests
     private const int Height = 24;
 
     // A deterministic image with distinct values in every channel, so a channel swap or row shift shows.
-    private static GeneratedImage MakeImage()
+    private static GeneratedImage MakeImage(int width = Width, int height = Height)
     {
-        var rgb = new byte[Width * Height * 3];
-        for (var y = 0; y < Height; y++)
-        for (var x = 0; x < Width; x++)
+        var rgb = new byte[width * height * 3];
+        for (var y = 0; y < height; y++)
+        for (var x = 0; x < width; x++)
         {
-            var i = (y * Width + x) * 3;
+            var i = (y * width + x) * 3;
             rgb[i] = (byte)(x * 6);
             rgb[i + 1] = (byte)(y * 10);
             rgb[i + 2] = (byte)((x * 7 + y * 13) % 256);
         }
 
-        return new GeneratedImage(new GenerationRequest { Prompt = "test", Width = Width, Height = Height }, Width, Height, rgb);
+        return new GeneratedImage(new GenerationRequest { Prompt = "test", Width = width, Height = height }, width, height, rgb);
     }
 
-    [Fact]
-    public void Png_DecodesToTheExactPixels()
+    [Theory]
+    [InlineData(Width, Height)] // mostly the four-pixel SIMD path, then a scalar tail
+    [InlineData(1, 1)]          // scalar path only
+    [InlineData(3, 5)]
+    public void Png_DecodesToTheExactPixels(int width, int height)
     {
-        var image = MakeImage();
+        var image = MakeImage(width, height);
 
         using var decoded = SKBitmap.Decode(ImageEncoder.Encode(image, ImageFormat.Png));
 
-        Assert.Equal(Width, decoded.Width);
-        Assert.Equal(Height, decoded.Height);
-        for (var y = 0; y < Height; y++)
-        for (var x = 0; x < Width; x++)
+        Assert.Equal(width, decoded.Width);
+        Assert.Equal(height, decoded.Height);
+        for (var y = 0; y < height; y++)
+        for (var x = 0; x < width; x++)
         {
-            var i = (y * Width + x) * 3;
+            var i = (y * width + x) * 3;
             var pixel = decoded.GetPixel(x, y);
             Assert.Equal((image.Rgb[i], image.Rgb[i + 1], image.Rgb[i + 2], (byte)255), (pixel.Red, pixel.Green, pixel.Blue, pixel.Alpha));
         }

@@ -31,6 +31,20 @@ public class DdimSchedulerTests
     }
 
     [Fact]
+    public void FullLoop_FromAddNoiseAtStep8_MatchesDiffusers()
+    {
+        var scheduler = Create();
+        scheduler.SetTimesteps(10);
+        var sample = SampleDeter();
+        scheduler.AddNoise(sample, NoiseDeter(), 8);
+
+        FullLoop(scheduler, sample, startIndex: 8);
+
+        Assert.InRange(SumAbs(sample), 354.5418 - 1e-2, 354.5418 + 1e-2);
+        Assert.InRange(MeanAbs(sample), 0.4616 - 1e-3, 0.4616 + 1e-3);
+    }
+
+    [Fact]
     public void LeadingSpacingWithStepsOffset_GivesUpstreamTimesteps()
     {
         var scheduler = Create(("steps_offset", 1));

@@ -51,6 +51,19 @@ public class EulerDiscreteSchedulerTests
     }
 
     [Fact]
+    public void FullLoop_WithKarrasSigmas_MatchesDiffusers()
+    {
+        var scheduler = Create(("use_karras_sigmas", true));
+        var sample = SampleDeter();
+        for (var i = 0; i < sample.Length; i++) sample[i] *= scheduler.InitNoiseSigma;
+
+        FullLoop(scheduler, sample, scaleInPlace: true);
+
+        Assert.InRange(SumAbs(sample), 124.52299499511719 - 1e-2, 124.52299499511719 + 1e-2);
+        Assert.InRange(MeanAbs(sample), 0.16213932633399963 - 1e-3, 0.16213932633399963 + 1e-3);
+    }
+
+    [Fact]
     public void FullLoop_FromAddNoiseAtStep8_MatchesDiffusers()
     {
         var scheduler = Create();

@@ -11,6 +11,7 @@ public class PndmSchedulerTests
     [InlineData("epsilon", null, null, 198.1318, 0.2580)]
     [InlineData("v_prediction", null, null, 67.3986, 0.0878)]
     [InlineData("epsilon", true, 0.01, 230.0399, 0.2995)]
+    [InlineData("epsilon", false, 0.01, 186.9482, 0.2434)]
     public void FullLoop_PrkThenPlms_MatchesDiffusers(string predictionType, bool? setAlphaToOne, double? betaStart, double expectedSum, double expectedMean)
     {
         var config = LinearConfig(1000, ("prediction_type", predictionType));

@@ -103,6 +103,18 @@ public sealed class ClipTokenizerLoadTests : IDisposable
         Assert.Contains("missing", error.Message);
     }
 
+    [Fact]
+    public void Load_UnreadableFile_NamesIt()
+    {
+        _folder.Delete("vocab.json");
+        Directory.CreateDirectory(_folder.FileOf("vocab.json"));
+
+        var error = Assert.Throws<ModelLoadException>(() => ClipTokenizer.Load(_folder.Path));
+
+        Assert.Equal(_folder.FileOf("vocab.json"), error.FilePath);
+        Assert.Contains("cannot be read", error.Message);
+    }
+
     [Theory]
     [InlineData("vocab.json", "{\"l\": 0,")]
     [InlineData("vocab.json", "[\"l\", \"o\"]")]

@@ -153,4 +153,19 @@ public sealed class ClipTokenizerReferenceTests
         Assert.All(ids[1..76], id => Assert.Equal(1929, id));
         Assert.Equal(Eos, ids[76]);
     }
+
+    [SharedDataFact]
+    public void Encode_IsCheapOnceLoaded()
+    {
+        var clip = Clip.Value;
+        var ids = new long[clip.MaxLength];
+        clip.EncodePadded("warm up", ids);
+
+        // A thousand distinct SD-style prompts: milliseconds in practice; the bound only catches re-reading files.
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 1000; i++)
+            clip.EncodePadded($"a photo of a cat number {i}, highly detailed, 8k, trending on artstation", ids);
+
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"1000 prompts took {stopwatch.Elapsed.TotalMilliseconds:F0} ms");
+    }
 }

@@ -18,8 +18,12 @@ internal sealed record UNetArchitecture(
 
     public int TimeEmbeddingDim => BlockOutChannels[0] * 4;
 
-    /// <summary>Toy scale: two levels (32 with cross-attention, 64 without), one ResNet per level.</summary>
-    public static UNetArchitecture Tiny { get; } = new([32, 64], [true, false], 1, 2, TextEncoderArchitecture.Tiny.HiddenSize, 8, 32);
+    /// <summary>
+    /// Toy scale, shaped like diffusers' own tiny test UNet (hf-internal-testing/tiny-stable-diffusion-torch): levels
+    /// of 32 (DownBlock2D) and 64 (CrossAttnDownBlock2D) channels. Attention sits at the lower resolution because
+    /// full-resolution self-attention would cost more than everything else together at this width.
+    /// </summary>
+    public static UNetArchitecture Tiny { get; } = new([32, 64], [false, true], 1, 2, TextEncoderArchitecture.Tiny.HiddenSize, 8, 32);
 
     /// <summary>SD 1.5's UNet: 859,520,964 parameters.</summary>
     public static UNetArchitecture Sd15 { get; } = new([320, 640, 1280, 1280], [true, true, true, false], 2, 8, 768, 32, 64);

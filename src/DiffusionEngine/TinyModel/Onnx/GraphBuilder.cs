@@ -8,7 +8,7 @@ namespace DiffusionEngine.TinyModel.Onnx;
 /// <see cref="Scope"/>s ("down_blocks.0.resnets.0.conv1.weight"), and each learned weight's pseudo-random values are
 /// seeded from its full name, so the graph is deterministic and independent of construction order.
 /// Weights are stored as <see cref="WeightType"/> and computed on as <see cref="ComputeType"/>; when they differ, a Cast
-/// follows each weight (float16 storage, float32 arithmetic, which ONNX Runtime's CPU provider supports for every op used).
+/// follows each weight (e.g. float16 storage with float32 arithmetic).
 /// </summary>
 internal sealed class GraphBuilder(string graphName, OnnxElementType computeType, OnnxElementType weightType, ulong seed)
 {

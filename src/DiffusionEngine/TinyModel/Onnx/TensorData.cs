@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace DiffusionEngine.TinyModel.Onnx;
 
@@ -43,8 +44,15 @@ internal abstract class FloatTensorData : TensorData
     {
         if (elementType == OnnxElementType.Float)
         {
-            for (var i = 0; i < values.Length; i++)
-                BinaryPrimitives.WriteSingleLittleEndian(bytes[(i * 4)..], values[i]);
+            if (BitConverter.IsLittleEndian)
+            {
+                MemoryMarshal.AsBytes(values).CopyTo(bytes);
+            }
+            else
+            {
+                for (var i = 0; i < values.Length; i++)
+                    BinaryPrimitives.WriteSingleLittleEndian(bytes[(i * 4)..], values[i]);
+            }
             return values.Length * 4;
         }
 

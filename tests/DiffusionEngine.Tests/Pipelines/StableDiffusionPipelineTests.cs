@@ -1,0 +1,239 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using DiffusionEngine.Pipelines;
+
+namespace DiffusionEngine.Tests.Pipelines;
+
+/// <summary>Text-to-image on the tiny model: determinism, batching, guidance, progress and cancellation.</summary>
+[Collection(TinyModelCollection.Name)]
+public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
+{
+    private StableDiffusionPipeline Pipeline => models.Pipeline;
+
+    internal static GenerationRequest Request(string prompt = "a red fox in the snow", ulong seed = 42, float guidance = 7.5f, int size = 64, int steps = 3) =>
+        new() { Prompt = prompt, Seed = seed, GuidanceScale = guidance, Width = size, Height = size, Steps = steps };
+
+    [Fact]
+    public void Generate_WithTheSameSeed_GivesIdenticalBytes()
+    {
+        var first = Pipeline.Generate([Request()])[0];
+        var second = Pipeline.Generate([Request()])[0];
+
+        Assert.Equal(first.Rgb, second.Rgb);
+        Assert.Equal(64, first.Width);
+        Assert.Equal(64 * 64 * 3, first.Rgb.Length);
+        Assert.Equal(42UL, first.Seed);
+    }
+
+    [Fact]
+    public void Generate_WithAnotherSeed_GivesAnotherImage()
+    {
+        var first = Pipeline.Generate([Request(seed: 1)])[0];
+        var second = Pipeline.Generate([Request(seed: 2)])[0];
+
+        Assert.True(ImageAssert.MaxAbsoluteDifference(first, second) > 10);
+    }
+
+    [Fact]
+    public void Generate_WithTheGpuRng_DrawsOtherNoiseThanTheCpuRng()
+    {
+        var cpu = Pipeline.Generate([Request() with { Rng = RngKind.Cpu }])[0];
+        var gpu = Pipeline.Generate([Request() with { Rng = RngKind.Gpu }])[0];
+
+        Assert.NotEqual(cpu.Rgb, gpu.Rgb);
+    }
+
+    [Fact]
+    public void Generate_GivesAnImageThatIsNotFlat() => ImageAssert.NotFlat(Pipeline.Generate([Request()])[0]);
+
+    [Fact]
+    public void Generate_ImageOfABatchEqualsTheSameRequestRunAlone()
+    {
+        GenerationRequest[] batch =
+        [
+            Request("a red fox in the snow", seed: 7, guidance: 7.5f),
+            Request("a lighthouse at dusk", seed: 1234, guidance: 1f) with { NegativePrompt = "blurry" },
+            Request("an astronaut riding a horse", seed: 99, guidance: 3f) with { NegativePrompt = "low quality", Rng = RngKind.Gpu },
+        ];
+
+        var together = Pipeline.Generate(batch);
+
+        Assert.Equal(batch.Length, together.Count);
+        for (var i = 0; i < batch.Length; i++)
+        {
+            var alone = Pipeline.Generate([batch[i]])[0];
+            Assert.Same(batch[i], together[i].Request);
+            Assert.True(ImageAssert.MaxAbsoluteDifference(alone, together[i]) <= 1, $"image {i} of the batch differs from the same request run alone");
+        }
+    }
+
+    [Fact]
+    public void Generate_WithEveryGuidanceAtMostOne_SkipsTheUnconditionalPass()
+    {
+        var unetBatchSizes = CaptureUNetBatchSizes(() =>
+        {
+            var withNegative = Pipeline.Generate([Request(guidance: 1f) with { NegativePrompt = "something else entirely" }, Request(guidance: 0.5f)]);
+            var withoutNegative = Pipeline.Generate([Request(guidance: 1f), Request(guidance: 0.5f)]);
+            // Without the uncond pass the negative prompt cannot change anything.
+            Assert.Equal(withoutNegative[0].Rgb, withNegative[0].Rgb);
+        });
+
+        Assert.Equal([2, 2], unetBatchSizes);
+    }
+
+    [Fact]
+    public void Generate_WithAnyGuidanceAboveOne_RunsTheUNetAtTwiceTheBatch()
+    {
+        var unetBatchSizes = CaptureUNetBatchSizes(() => Pipeline.Generate([Request(guidance: 1f), Request(guidance: 7.5f)]));
+
+        Assert.Equal([4], unetBatchSizes);
+    }
+
+    [Fact]
+    public void Generate_WithGuidance_ChangesWithTheNegativePrompt()
+    {
+        var plain = Pipeline.Generate([Request()])[0];
+        var negative = Pipeline.Generate([Request() with { NegativePrompt = "a lighthouse at dusk" }])[0];
+
+        Assert.NotEqual(plain.Rgb, negative.Rgb);
+    }
+
+    [Fact]
+    public void Generate_ReportsProgressAfterEveryStep()
+    {
+        var reports = new List<StepProgress>();
+
+        Pipeline.Generate([Request(steps: 4) with { Scheduler = "euler" }], new Inline(reports.Add));
+
+        Assert.Equal([1, 2, 3, 4], reports.ConvertAll(report => report.Step));
+        Assert.All(reports, report => Assert.Equal(4, report.TotalSteps));
+        Assert.All(reports, report => Assert.True(report.StepDuration > TimeSpan.Zero));
+    }
+
+    [Fact]
+    public void Generate_ReportsEveryUNetStepOfTheSchedule()
+    {
+        // PNDM (the tiny model's own scheduler, as SD 1.5's) runs steps + 1 UNet evaluations, as in diffusers.
+        var reports = new List<StepProgress>();
+
+        Pipeline.Generate([Request(steps: 4)], new Inline(reports.Add));
+
+        var total = reports[0].TotalSteps;
+        Assert.True(total >= 4);
+        Assert.Equal(Enumerable.Range(1, total), reports.ConvertAll(report => report.Step));
+    }
+
+    [Fact]
+    public void Generate_WhenCancelledDuringAStep_StopsBeforeTheNextStep()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var steps = new List<int>();
+        var progress = new Inline(report =>
+        {
+            steps.Add(report.Step);
+            if (report.Step == 2) cancellation.Cancel();
+        });
+        var runsBefore = Pipeline.RunTimer.Calls;
+
+        Assert.ThrowsAny<OperationCanceledException>(() => Pipeline.Generate([Request(steps: 6)], progress, cancellation.Token));
+
+        Assert.Equal([1, 2], steps);
+        Assert.Equal(runsBefore + 1 + 2, Pipeline.RunTimer.Calls); // text encoder + two UNet steps, no VAE
+    }
+
+    [Fact]
+    public void Generate_WhenAlreadyCancelled_RunsNoModel()
+    {
+        var runsBefore = Pipeline.RunTimer.Calls;
+
+        Assert.ThrowsAny<OperationCanceledException>(() => Pipeline.Generate([Request()], null, new CancellationToken(canceled: true)));
+
+        Assert.Equal(runsBefore, Pipeline.RunTimer.Calls);
+    }
+
+    [Fact]
+    public void Generate_StepLoopAllocationsDoNotGrowWithTheLatentSize()
+    {
+        // 4×32×32 vs 4×64×64 latents (the tiny model needs ~18 s for four steps at 128×128, too slow for the suite):
+        // one latent-sized float array would be 16 KiB vs 64 KiB.
+        var small = MaxBytesAllocatedPerStep(size: 256);
+        var large = MaxBytesAllocatedPerStep(size: 512);
+
+        Assert.True(large <= small + 1024, $"a step allocated {large} bytes at 512×512 but {small} bytes at 256×256");
+        Assert.True(large < 16 * 1024, $"a step allocated {large} bytes");
+    }
+
+    [Fact]
+    public void Generate_EmitsOneActivityPerStage()
+    {
+        var names = new ConcurrentQueue<string>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == DiffusionTelemetry.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity => names.Enqueue(activity.OperationName),
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        Pipeline.Generate([Request()]);
+
+        Assert.Equal([DiffusionTelemetry.TextEncodeActivity, DiffusionTelemetry.DenoiseActivity, DiffusionTelemetry.VaeDecodeActivity], names.ToArray());
+    }
+
+    [Fact]
+    public void Load_DescribesTheModel()
+    {
+        var model = Pipeline.Model;
+
+        Assert.Equal(models.DefaultModel, model.Directory);
+        Assert.Equal(Path.GetFileName(models.DefaultModel), model.Name);
+        Assert.Equal(Pipeline.Tokenizer.MaxLength, model.TokenizerMaxLength);
+        Assert.Equal("CPU", model.ExecutionProvider);
+        Assert.False(string.IsNullOrEmpty(model.DefaultScheduler));
+    }
+
+    private long MaxBytesAllocatedPerStep(int size)
+    {
+        const int measuredSteps = 4;
+        var allocated = new List<long>();
+        using var cancellation = new CancellationTokenSource();
+        var progress = new Inline(report =>
+        {
+            allocated.Add(GC.GetAllocatedBytesForCurrentThread());
+            if (report.Step == measuredSteps) cancellation.Cancel();
+        });
+        // Guidance 1 keeps the UNet at batch 1; the run is cancelled before the VAE so only the loop is measured.
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            Pipeline.Generate([Request(size: size, steps: 10, guidance: 1f)], progress, cancellation.Token));
+
+        long max = 0;
+        for (var i = 1; i < allocated.Count; i++) max = Math.Max(max, allocated[i] - allocated[i - 1]);
+        return max;
+    }
+
+    private static List<int> CaptureUNetBatchSizes(Action generate)
+    {
+        var sizes = new List<int>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == DiffusionTelemetry.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.OperationName == DiffusionTelemetry.DenoiseActivity && activity.GetTagItem("diffusion.unet_batch_size") is int size)
+                {
+                    lock (sizes) sizes.Add(size);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        generate();
+        return sizes;
+    }
+
+    /// <summary>Reports on the generating thread at once (what the allocation and cancellation tests rely on).</summary>
+    private sealed class Inline(Action<StepProgress> report) : IProgress<StepProgress>
+    {
+        public void Report(StepProgress value) => report(value);
+    }
+}
