@@ -11,9 +11,22 @@ public static class ProblemResults
     /// <summary>503 with Retry-After: the queue is full, the service is draining or the model is not ready.</summary>
     public static ProblemHttpResult Unavailable(HttpContext context, string detail)
     {
-        var seconds = context.RequestServices.GetRequiredService<IOptions<QueueOptions>>().Value.RetryAfterSeconds;
+        // During shutdown the request's services may already be disposed; then the default applies.
+        var seconds = RetryAfterSeconds(context);
         context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable");
+    }
+
+    private static int RetryAfterSeconds(HttpContext context)
+    {
+        try
+        {
+            return context.RequestServices.GetRequiredService<IOptions<QueueOptions>>().Value.RetryAfterSeconds;
+        }
+        catch (ObjectDisposedException)
+        {
+            return new QueueOptions().RetryAfterSeconds;
+        }
     }
 
     public static ValidationProblem Invalid(Dictionary<string, string[]> errors) =>
