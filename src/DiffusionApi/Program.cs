@@ -13,6 +13,7 @@ var app = builder.Build();
 app.UseServiceProblemDetails();
 app.UseServiceRequestLogging();
 app.UseServiceSwagger();
+app.UseApiKeys();
 
 app.MapOpenAiImagesApi();
 app.MapGenerationApi();

@@ -13,4 +13,7 @@ public sealed class DiffusionOptions
     /// <summary>How long queued and running jobs may take to finish once the service is asked to stop.</summary>
     [Range(1, 3600)]
     public int ShutdownTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Keys accepted on /v1/* (Authorization: Bearer KEY, or X-Api-Key: KEY); empty = no authentication.</summary>
+    public string[] ApiKeys { get; set; } = [];
 }
