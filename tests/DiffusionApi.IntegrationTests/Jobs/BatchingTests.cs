@@ -84,6 +84,21 @@ public sealed class BatchingTests
     }
 
     [Fact]
+    public async Task IdleWorker_WaitsUpToMaxDelayForCompatibleJobs()
+    {
+        await using var factory = Create(maxBatchSize: 4, maxDelayMs: 2000);
+        var client = await factory.CreateReadyClientAsync();
+
+        var first = client.PostGenerateAsync(Requests.Small(prompt: "first"));
+        await Task.Delay(200);
+        var second = client.PostGenerateAsync(Requests.Small(prompt: "second"));
+
+        Assert.Equal(HttpStatusCode.OK, (await first).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await second).StatusCode);
+        Assert.Equal(["first", "second"], Assert.Single(factory.Probe.Batches).Select(r => r.Prompt));
+    }
+
+    [Fact]
     public async Task FailingBatch_FailsItsOwnJobs_AndTheWorkerGoesOn()
     {
         await using var factory = Create(maxBatchSize: 1);
