@@ -25,6 +25,24 @@ public static class HttpLoad
         seed = i,
     };
 
+    /// <summary>Sequential GET requests: the cost of HTTP alone (no queue, no engine), for reference.</summary>
+    public static async Task<RunResult> GetAsync(string name, HttpClient client, string path, int requests)
+    {
+        for (var i = 0; i < 20; i++) (await client.GetAsync(path)).Dispose();
+        var latencies = new double[requests];
+        var total = Stopwatch.StartNew();
+        for (var i = 0; i < requests; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await client.GetAsync(path);
+            await response.Content.ReadAsByteArrayAsync();
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{name}: {response.StatusCode}");
+        }
+        total.Stop();
+        return new RunResult(name, requests, total.Elapsed, latencies);
+    }
+
     /// <summary>Sends <paramref name="requests"/> POST /v1/generate requests from <paramref name="clients"/> concurrent clients.</summary>
     public static async Task<RunResult> GenerateAsync(string name, HttpClient client, BenchSettings settings, int clients, int requests, HttpStatusCode expected = HttpStatusCode.OK)
     {

@@ -35,10 +35,11 @@ var inProcess = Median(InProcessBaseline.Run(model, settings, batchSize: 1), InP
 var inProcess4 = Median(InProcessBaseline.Run(model, settings, batchSize: 4), InProcessBaseline.Run(model, settings, batchSize: 4), InProcessBaseline.Run(model, settings, batchSize: 4));
 
 // 2. One client through HTTP, no batching delay (a lone request would otherwise wait MaxDelayMs for company).
-RunResult http1, http1Delay, eightBatch1, eightBatch4;
+RunResult httpOnly, http1, http1Delay, eightBatch1, eightBatch4;
 await using (var service = await ServiceProcess.StartAsync(model, new Dictionary<string, string> { ["Diffusion:Batching:MaxBatchSize"] = "1", ["Diffusion:Batching:MaxDelayMs"] = "0" }))
 {
     using var client = HttpLoad.CreateClient(service.BaseAddress);
+    httpOnly = await MedianAsync(() => HttpLoad.GetAsync("HTTP only: GET /v1/models, 1 client (reference)", client, "/v1/models", settings.Requests));
     http1 = await MedianAsync(() => HttpLoad.GenerateAsync("HTTP, 1 client, MaxBatchSize 1, MaxDelayMs 0", client, settings, clients: 1, settings.Requests));
     eightBatch1 = await MedianAsync(() => HttpLoad.GenerateAsync("HTTP, 8 clients, MaxBatchSize 1", client, settings, settings.Clients, settings.Requests * 2));
 }
@@ -95,7 +96,7 @@ Line($"Work: built-in tiny model, {settings.Size}×{settings.Size}, {settings.St
 Line();
 Line("| run | requests | requests/s | p50 ms | p99 ms |");
 Line("|---|---:|---:|---:|---:|");
-foreach (var run in new[] { inProcess, inProcess4, http1, http1Delay, eightBatch1, eightBatch4, rejections1, rejections })
+foreach (var run in new[] { inProcess, inProcess4, httpOnly, http1, http1Delay, eightBatch1, eightBatch4, rejections1, rejections })
     Line($"| {run.Name} | {run.Requests} | {F(run.RequestsPerSecond)} | {F2(run.Percentile(50))} | {F2(run.Percentile(99))} |");
 Line();
 Line("| figure | value | goal |");

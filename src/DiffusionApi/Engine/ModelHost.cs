@@ -2,9 +2,9 @@ namespace DiffusionApi.Engine;
 
 /// <summary>
 /// Where the service stands with its model: loading, ready (loaded and warmed up), draining. Written by the worker
-/// and the shutdown hook, read by endpoints and the readiness probe.
+/// and the shutdown hook, read by endpoints and the readiness probe. Owns the loaded engine and disposes it with the app.
 /// </summary>
-public sealed class ModelHost
+public sealed class ModelHost : IDisposable
 {
     private volatile IGenerationEngine? _engine;
     private volatile bool _warmedUp;
@@ -27,6 +27,8 @@ public sealed class ModelHost
     public void SetDraining() => _draining = true;
 
     public void SetLoadFailed(string message) => _loadError = message;
+
+    public void Dispose() => _engine?.Dispose();
 
     /// <summary>A sentence for the readiness probe and for 503 answers.</summary>
     public string Describe() =>

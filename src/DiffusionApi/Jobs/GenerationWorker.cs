@@ -89,7 +89,9 @@ public sealed partial class GenerationWorker(
             host.SetLoadFailed(ex.Message);
             queue.CompleteAdding();
             FailWaiting($"the model failed to load: {ex.Message}");
-            throw; // stops the host: a service without its model must not look alive
+            // Stop the host with a failing exit code: a service without its model must not look alive (or succeeded).
+            Environment.ExitCode = 1;
+            throw;
         }
 
         try
