@@ -24,6 +24,14 @@ public static class SwaggerExtensions
             if (File.Exists(xml)) options.IncludeXmlComments(xml);
             options.SchemaFilter<ExampleSchemaFilter>();
             options.OperationFilter<ExampleOperationFilter>();
+            options.DocumentFilter<OperationalEndpointsDocumentFilter>();
+            options.AddSecurityDefinition("apiKey", new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "Required on /v1/* only when Diffusion:ApiKeys is set: 'Authorization: Bearer KEY' (or 'X-Api-Key: KEY').",
+            });
+            options.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", document)] = [] });
         });
         return builder;
     }
@@ -107,6 +115,38 @@ public static class SwaggerExtensions
         public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
         {
             if (schema is OpenApiSchema concrete && Examples.TryGetValue(context.Type, out var example)) concrete.Examples = [example()];
+        }
+    }
+
+    /// <summary>The probes and the Prometheus endpoint are not minimal-API handlers; describe them here so every endpoint is documented.</summary>
+    private sealed class OperationalEndpointsDocumentFilter : IDocumentFilter
+    {
+        public void Apply(OpenApiDocument document, DocumentFilterContext context)
+        {
+            Add(document, "/health/live", "Liveness: the process answers", "Healthy");
+            Add(document, "/health/ready", "Readiness: model loaded, warm-up done, not draining (503 otherwise)", "Healthy");
+            Add(document, "/metrics", "Prometheus metrics (text exposition format)", "# TYPE diffusion_queue_depth gauge\ndiffusion_queue_depth{otel_scope_name=\"DiffusionService\"} 0");
+        }
+
+        private static void Add(OpenApiDocument document, string path, string summary, string example)
+        {
+            var text = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String }, Example = example };
+            var operation = new OpenApiOperation
+            {
+                Summary = summary,
+                Tags = new HashSet<OpenApiTagReference> { new("Operations", document) },
+                Security = [],
+                Responses = new OpenApiResponses
+                {
+                    ["200"] = new OpenApiResponse { Description = "OK", Content = new Dictionary<string, IOpenApiMediaType> { ["text/plain"] = text } },
+                },
+            };
+            if (path == "/health/ready")
+                operation.Responses["503"] = new OpenApiResponse { Description = "Not ready", Content = new Dictionary<string, IOpenApiMediaType> { ["text/plain"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String }, Example = "Unhealthy" } } };
+            var item = new OpenApiPathItem();
+            item.AddOperation(HttpMethod.Get, operation);
+            document.Paths ??= new OpenApiPaths();
+            document.Paths[path] = item;
         }
     }
 

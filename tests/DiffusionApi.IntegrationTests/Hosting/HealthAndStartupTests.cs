@@ -80,7 +80,7 @@ public sealed class HealthAndStartupTests
         using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
         var paths = document.RootElement.GetProperty("paths");
         var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
-        string[] expected = ["/v1/images/generations", "/v1/generate", "/v1/images/{id}", "/v1/models", "/v1/schedulers", "/v1/tokenize", "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events"];
+        string[] expected = ["/v1/images/generations", "/v1/generate", "/v1/images/{id}", "/v1/models", "/v1/schedulers", "/v1/tokenize", "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/health/live", "/health/ready", "/metrics"];
         foreach (var path in expected)
         {
             Assert.True(paths.TryGetProperty(path, out var item), $"{path} is missing");
@@ -89,7 +89,7 @@ public sealed class HealthAndStartupTests
                 var ok = operation.Value.GetProperty("responses").EnumerateObject().First(r => r.Name.StartsWith('2')).Value;
                 var content = ok.GetProperty("content").EnumerateObject().First().Value;
                 var schema = content.GetProperty("schema");
-                Assert.True(HasExample(schema, schemas) || operation.Value.TryGetProperty("requestBody", out _) || schema.TryGetProperty("format", out _),
+                Assert.True(HasExample(schema, schemas) || content.TryGetProperty("example", out _) || operation.Value.TryGetProperty("requestBody", out _) || schema.TryGetProperty("format", out _),
                     $"{operation.Name} {path}: no example");
                 if (operation.Value.TryGetProperty("requestBody", out var body))
                 {
