@@ -45,7 +45,8 @@ public static class BenchCommand
                     ExecutionProvider = CliModel.ParseProvider(parseResult.GetValue(provider)),
                     IntraOpThreads = parseResult.GetValue(threads),
                 };
-                using var pipeline = StableDiffusionPipeline.Load(CliModel.Resolve(parseResult.GetValue(model)), options);
+                using var logging = new StderrLoggerFactory();
+                using var pipeline = StableDiffusionPipeline.Load(CliModel.Resolve(parseResult.GetValue(model)), options, logging);
                 Console.WriteLine($"model {pipeline.Model.Name} on {pipeline.Model.ExecutionProvider}, scheduler {pipeline.Model.DefaultScheduler}");
                 BenchThroughput(pipeline, parseResult.GetValue(size), parseResult.GetValue(steps), ParseBatches(parseResult.GetValue(batches)!),
                     parseResult.GetValue(iterations), cancellationToken);

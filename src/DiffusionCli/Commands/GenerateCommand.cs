@@ -64,7 +64,8 @@ public static class GenerateCommand
         try
         {
             var format = ImageFormats.Parse(formatName);
-            using var pipeline = StableDiffusionPipeline.Load(CliModel.Resolve(model), options);
+            using var logging = new StderrLoggerFactory();
+            using var pipeline = StableDiffusionPipeline.Load(CliModel.Resolve(model), options, logging);
             var image = AnsiConsole.Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())

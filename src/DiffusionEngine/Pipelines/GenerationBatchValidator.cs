@@ -45,6 +45,10 @@ internal static class GenerationBatchValidator
         RequireDimension("width", request.Width);
         RequireDimension("height", request.Height);
         if (request.Steps < 1) throw new ArgumentException($"steps must be at least 1 but was {request.Steps}", nameof(request));
+        if (!Enum.IsDefined(request.Rng))
+        {
+            throw new ArgumentException($"rng must be Cpu or Gpu but was {(int)request.Rng}", nameof(request));
+        }
         if (!float.IsFinite(request.GuidanceScale))
         {
             throw new ArgumentException($"guidance scale must be a finite number but was {request.GuidanceScale}", nameof(request));

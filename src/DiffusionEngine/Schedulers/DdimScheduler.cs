@@ -8,7 +8,7 @@ namespace DiffusionEngine.Schedulers;
 /// diffusers' <c>DDIMScheduler</c> (Song et al. 2020, "Denoising Diffusion Implicit Models", eq. 12): deterministic
 /// for <see cref="Eta"/> = 0. Config keys: num_train_timesteps, beta_start, beta_end, beta_schedule, trained_betas,
 /// clip_sample, clip_sample_range, set_alpha_to_one, steps_offset, prediction_type (epsilon|sample|v_prediction),
-/// timestep_spacing (default leading), rescale_betas_zero_snr. Dynamic thresholding is not supported.
+/// timestep_spacing (default leading), rescale_betas_zero_snr, thresholding, dynamic_thresholding_ratio, sample_max_value.
 /// </summary>
 public sealed class DdimScheduler : IScheduler
 {
@@ -22,10 +22,15 @@ public sealed class DdimScheduler : IScheduler
     private readonly int _stepsOffset;
     private readonly PredictionType _predictionType;
     private readonly string _timestepSpacing;
+    private readonly bool _thresholding;
+    private readonly double _dynamicThresholdingRatio;
+    private readonly double _sampleMaxValue;
     private int[] _timesteps = [];
     private ReadOnlyCollection<float> _timestepValues = ReadOnlyCollection<float>.Empty;
     private int _numInferenceSteps;
     private float[]? _noiseBuffer;
+    private float[]? _x0Buffer;
+    private float[]? _thresholdScratch;
 
     /// <summary>Builds the scheduler from a diffusers config; missing keys take DDIMScheduler's defaults.</summary>
     /// <exception cref="ArgumentException">A key has a value DDIM does not support.</exception>
@@ -43,10 +48,9 @@ public sealed class DdimScheduler : IScheduler
         _stepsOffset = config.GetInt32("steps_offset", 0);
         _predictionType = PredictionTypes.Read(config, ClassName, allowSample: true);
         _timestepSpacing = ScheduleMath.OneOf("timestep_spacing", config.GetString("timestep_spacing", "leading"), ClassName, "linspace", "leading", "trailing");
-        if (config.GetBoolean("thresholding", false))
-        {
-            throw new ArgumentException($"thresholding is not supported by {ClassName} here (it needs per-image quantiles)", nameof(config));
-        }
+        _thresholding = config.GetBoolean("thresholding", false);
+        _dynamicThresholdingRatio = config.GetDouble("dynamic_thresholding_ratio", 0.995);
+        _sampleMaxValue = config.GetDouble("sample_max_value", 1.0);
     }
 
     /// <summary>Training timesteps of the model (num_train_timesteps).</summary>
@@ -54,6 +58,12 @@ public sealed class DdimScheduler : IScheduler
 
     /// <summary>DDIM's η: 0 is deterministic DDIM, 1 is DDPM-like. With η &gt; 0, <see cref="Step"/> draws from its noise source.</summary>
     public double Eta { get; init; }
+
+    /// <summary>
+    /// How many images the sample span holds (default 1). Only dynamic thresholding (thresholding = true) uses it: its
+    /// quantile is taken per image.
+    /// </summary>
+    public int BatchSize { get; set; } = 1;
 
     /// <inheritdoc />
     public IReadOnlyList<float> Timesteps => _timestepValues;
@@ -135,32 +145,25 @@ public sealed class DdimScheduler : IScheduler
         var sqrtBetaT = Math.Sqrt(betaProdT);
         var sqrtAlphaPrev = (float)Math.Sqrt(alphaProdPrev);
         var direction = (float)Math.Sqrt(1 - alphaProdPrev - stdDev * stdDev);
-        var clip = _clipSample;
+        var clip = _clipSample && !_thresholding;
         var range = _clipSampleRange;
+
+        if (_thresholding)
+        {
+            // 4. Dynamic thresholding needs every x0 of an image first (per-image quantile).
+            _x0Buffer ??= new float[sample.Length];
+            _thresholdScratch ??= new float[sample.Length];
+            if (_x0Buffer.Length != sample.Length) throw new ArgumentException($"sample has {sample.Length} values but earlier steps had {_x0Buffer.Length}", nameof(sample));
+            for (var i = 0; i < sample.Length; i++) _x0Buffer[i] = Predict(sample[i], modelOutput[i], sqrtAlphaT, sqrtBetaT).X0;
+            ScheduleMath.DynamicThreshold(_x0Buffer, BatchSize, _dynamicThresholdingRatio, _sampleMaxValue, _thresholdScratch);
+        }
 
         // 3. x0 and ε from the model output; 4. clip x0; 7. x_prev = sqrt(ᾱ_prev)·x0 + direction·ε (eq. 12).
         for (var i = 0; i < sample.Length; i++)
         {
-            var x = sample[i];
-            var output = modelOutput[i];
-            float x0, epsilon;
-            switch (_predictionType)
-            {
-                case PredictionType.Epsilon:
-                    x0 = (float)((x - sqrtBetaT * output) / sqrtAlphaT);
-                    epsilon = output;
-                    break;
-                case PredictionType.Sample:
-                    x0 = output;
-                    epsilon = (float)((x - sqrtAlphaT * x0) / sqrtBetaT);
-                    break;
-                default: // v_prediction
-                    x0 = (float)(sqrtAlphaT * x - sqrtBetaT * output);
-                    epsilon = (float)(sqrtAlphaT * output + sqrtBetaT * x);
-                    break;
-            }
-
-            if (clip) x0 = Math.Clamp(x0, -range, range);
+            var (x0, epsilon) = Predict(sample[i], modelOutput[i], sqrtAlphaT, sqrtBetaT);
+            if (_thresholding) x0 = _x0Buffer![i];
+            else if (clip) x0 = Math.Clamp(x0, -range, range);
             sample[i] = sqrtAlphaPrev * x0 + direction * epsilon;
         }
 
@@ -186,6 +189,14 @@ public sealed class DdimScheduler : IScheduler
         TensorPrimitives.Multiply(sample, sqrtAlpha, sample);
         TensorPrimitives.MultiplyAdd(noise, sqrtOneMinusAlpha, sample, sample);
     }
+
+    /// <summary>x0 and ε from one model output value (ε is computed from the unclipped prediction, as diffusers does).</summary>
+    private (float X0, float Epsilon) Predict(float x, float output, double sqrtAlphaT, double sqrtBetaT) => _predictionType switch
+    {
+        PredictionType.Epsilon => ((float)((x - sqrtBetaT * output) / sqrtAlphaT), output),
+        PredictionType.Sample => (output, (float)((x - sqrtAlphaT * output) / sqrtBetaT)),
+        _ => ((float)(sqrtAlphaT * x - sqrtBetaT * output), (float)(sqrtAlphaT * output + sqrtBetaT * x)),
+    };
 
     private float[] NoiseBuffer(int length)
     {

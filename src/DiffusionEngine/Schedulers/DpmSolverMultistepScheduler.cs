@@ -10,7 +10,7 @@ namespace DiffusionEngine.Schedulers;
 /// algorithm_type sde-dpmsolver++, which draws from the step's noise source). Config keys: num_train_timesteps,
 /// beta_start, beta_end, beta_schedule, trained_betas, solver_order (1–3, default 2), prediction_type
 /// (epsilon|sample|v_prediction), algorithm_type (dpmsolver++|sde-dpmsolver++), solver_type (midpoint|heun),
-/// lower_order_final, euler_at_final, use_karras_sigmas, use_exponential_sigmas, use_lu_lambdas, final_sigmas_type
+/// lower_order_final, euler_at_final, thresholding, dynamic_thresholding_ratio, sample_max_value, use_karras_sigmas, use_exponential_sigmas, use_lu_lambdas, final_sigmas_type
 /// (zero|sigma_min), lambda_min_clipped, timestep_spacing (default linspace), steps_offset, rescale_betas_zero_snr.
 /// Past model outputs live in buffers allocated on the first step and reused.
 /// </summary>
@@ -38,6 +38,9 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     private readonly string _timestepSpacing;
     private readonly int _stepsOffset;
     private readonly bool _cosineSchedule;
+    private readonly bool _thresholding;
+    private readonly double _dynamicThresholdingRatio;
+    private readonly double _sampleMaxValue;
 
     private float[] _sigmas = [];
     private ReadOnlyCollection<float> _timestepValues = ReadOnlyCollection<float>.Empty;
@@ -45,6 +48,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
     private int _newest = -1;
     private int _lowerOrderNums;
     private float[]? _noiseBuffer;
+    private float[]? _thresholdScratch;
 
     /// <summary>Builds the scheduler from a diffusers config; missing keys take DPMSolverMultistepScheduler's defaults.</summary>
     /// <exception cref="ArgumentException">A key has a value this scheduler does not support.</exception>
@@ -92,7 +96,10 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
             throw new ArgumentException("only one of use_karras_sigmas and use_exponential_sigmas can be true", nameof(config));
         }
 
-        foreach (var unsupported in (string[])["use_beta_sigmas", "use_flow_sigmas", "thresholding", "use_dynamic_shifting"])
+        _thresholding = config.GetBoolean("thresholding", false);
+        _dynamicThresholdingRatio = config.GetDouble("dynamic_thresholding_ratio", 0.995);
+        _sampleMaxValue = config.GetDouble("sample_max_value", 1.0);
+        foreach (var unsupported in (string[])["use_beta_sigmas", "use_flow_sigmas", "use_dynamic_shifting"])
         {
             if (config.GetBoolean(unsupported, false)) throw new ArgumentException($"{unsupported} is not supported by {ClassName} here", nameof(config));
         }
@@ -113,6 +120,12 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
 
     /// <summary>Whether the schedule uses Karras sigmas (use_karras_sigmas).</summary>
     public bool UseKarrasSigmas => _useKarrasSigmas;
+
+    /// <summary>
+    /// How many images the sample span holds (default 1). Only dynamic thresholding (thresholding = true) uses it: its
+    /// quantile is taken per image.
+    /// </summary>
+    public int BatchSize { get; set; } = 1;
 
     /// <summary>The noise levels, one per timestep plus the final one (zero or sigma_min).</summary>
     public IReadOnlyList<float> Sigmas => Array.AsReadOnly(_sigmas);
@@ -279,6 +292,8 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
                 modelOutput.CopyTo(x0);
                 break;
         }
+
+        if (_thresholding) ScheduleMath.DynamicThreshold(x0, BatchSize, _dynamicThresholdingRatio, _sampleMaxValue, _thresholdScratch);
     }
 
     private void FirstOrderUpdate(int stepIndex, Span<float> sample, ReadOnlySpan<float> z)
@@ -390,6 +405,7 @@ public sealed class DpmSolverMultistepScheduler : IScheduler
         if (_modelOutputs[0] is not null && _modelOutputs[0].Length == length) return;
         if (_lowerOrderNums != 0) throw new ArgumentException($"sample has {length} values but earlier steps had {_modelOutputs[0].Length}");
         for (var i = 0; i < MaxOrder; i++) _modelOutputs[i] = new float[length];
+        if (_thresholding) _thresholdScratch = new float[length];
     }
 
     private float[] NoiseBuffer(int length)

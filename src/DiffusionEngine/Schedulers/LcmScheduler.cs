@@ -11,7 +11,7 @@ namespace DiffusionEngine.Schedulers;
 /// the distillation schedule of original_inference_steps. Config keys: num_train_timesteps, beta_start, beta_end,
 /// beta_schedule (default scaled_linear 0.00085..0.012), trained_betas, original_inference_steps, clip_sample,
 /// clip_sample_range, set_alpha_to_one, prediction_type (epsilon|sample|v_prediction), timestep_scaling,
-/// rescale_betas_zero_snr.
+/// rescale_betas_zero_snr, thresholding, dynamic_thresholding_ratio, sample_max_value.
 /// </summary>
 public sealed class LcmScheduler : IScheduler
 {
@@ -28,10 +28,15 @@ public sealed class LcmScheduler : IScheduler
     private readonly float _clipSampleRange;
     private readonly PredictionType _predictionType;
     private readonly double _timestepScaling;
+    private readonly bool _thresholding;
+    private readonly double _dynamicThresholdingRatio;
+    private readonly double _sampleMaxValue;
 
     private int[] _timesteps = [];
     private ReadOnlyCollection<float> _timestepValues = ReadOnlyCollection<float>.Empty;
     private float[]? _noiseBuffer;
+    private float[]? _x0Buffer;
+    private float[]? _thresholdScratch;
 
     /// <summary>Builds the scheduler from a diffusers config; missing keys take LCMScheduler's defaults.</summary>
     /// <exception cref="ArgumentException">A key has a value LCM does not support.</exception>
@@ -54,14 +59,19 @@ public sealed class LcmScheduler : IScheduler
         _clipSampleRange = (float)config.GetDouble("clip_sample_range", 1.0);
         _predictionType = PredictionTypes.Read(config, ClassName, allowSample: true);
         _timestepScaling = config.GetDouble("timestep_scaling", 10.0);
-        if (config.GetBoolean("thresholding", false))
-        {
-            throw new ArgumentException($"thresholding is not supported by {ClassName} here (it needs per-image quantiles)", nameof(config));
-        }
+        _thresholding = config.GetBoolean("thresholding", false);
+        _dynamicThresholdingRatio = config.GetDouble("dynamic_thresholding_ratio", 0.995);
+        _sampleMaxValue = config.GetDouble("sample_max_value", 1.0);
     }
 
     /// <summary>Training timesteps of the model (num_train_timesteps).</summary>
     public int NumTrainTimesteps { get; }
+
+    /// <summary>
+    /// How many images the sample span holds (default 1). Only dynamic thresholding (thresholding = true) uses it: its
+    /// quantile is taken per image.
+    /// </summary>
+    public int BatchSize { get; set; } = 1;
 
     /// <inheritdoc />
     public IReadOnlyList<float> Timesteps => _timestepValues;
@@ -154,17 +164,28 @@ public sealed class LcmScheduler : IScheduler
         var cSkip = (float)(SigmaData * SigmaData / (scaled * scaled + SigmaData * SigmaData));
         var cOut = (float)(scaled / Math.Sqrt(scaled * scaled + SigmaData * SigmaData));
 
-        // 3. x0 from the model output (clipped if configured); 4. denoised = c_out·x0 + c_skip·x.
+        if (_thresholding)
+        {
+            // Dynamic thresholding needs every x0 of an image first (per-image quantile).
+            _x0Buffer ??= new float[sample.Length];
+            _thresholdScratch ??= new float[sample.Length];
+            if (_x0Buffer.Length != sample.Length) throw new ArgumentException($"sample has {sample.Length} values but earlier steps had {_x0Buffer.Length}", nameof(sample));
+            for (var i = 0; i < sample.Length; i++) _x0Buffer[i] = PredictX0(sample[i], modelOutput[i], sqrtAlphaT, sqrtBetaT);
+            ScheduleMath.DynamicThreshold(_x0Buffer, BatchSize, _dynamicThresholdingRatio, _sampleMaxValue, _thresholdScratch);
+        }
+
+        // 3. x0 from the model output (thresholded or clipped if configured); 4. denoised = c_out·x0 + c_skip·x.
         for (var i = 0; i < sample.Length; i++)
         {
             var x = sample[i];
-            var x0 = _predictionType switch
+            float x0;
+            if (_thresholding) x0 = _x0Buffer![i];
+            else
             {
-                PredictionType.Epsilon => (x - sqrtBetaT * modelOutput[i]) / sqrtAlphaT,
-                PredictionType.VPrediction => sqrtAlphaT * x - sqrtBetaT * modelOutput[i],
-                _ => modelOutput[i],
-            };
-            if (_clipSample) x0 = Math.Clamp(x0, -_clipSampleRange, _clipSampleRange);
+                x0 = PredictX0(x, modelOutput[i], sqrtAlphaT, sqrtBetaT);
+                if (_clipSample) x0 = Math.Clamp(x0, -_clipSampleRange, _clipSampleRange);
+            }
+
             sample[i] = cOut * x0 + cSkip * x;
         }
 
@@ -187,6 +208,13 @@ public sealed class LcmScheduler : IScheduler
         TensorPrimitives.Multiply(sample, MathF.Sqrt(alphaProd), sample);
         TensorPrimitives.MultiplyAdd(noise, MathF.Sqrt(1f - alphaProd), sample, sample);
     }
+
+    private float PredictX0(float x, float output, float sqrtAlphaT, float sqrtBetaT) => _predictionType switch
+    {
+        PredictionType.Epsilon => (x - sqrtBetaT * output) / sqrtAlphaT,
+        PredictionType.VPrediction => sqrtAlphaT * x - sqrtBetaT * output,
+        _ => output,
+    };
 
     private void Apply(int[] timesteps)
     {

@@ -185,15 +185,22 @@ public sealed class LmsDiscreteScheduler : IScheduler
         for (var j = 0; j < order; j++) _coefficients[j] = LmsCoefficient(order, stepIndex, j);
         var terms = Math.Min(order, _derivativeCount);
 
-        // 4. x_next = x + Σ_j c_j · d_{i−j}, newest first, accumulated as python's sum() does.
+        // 4. x_next = x + Σ_j c_j · d_{i−j}, newest first, accumulated in float32 as python's sum() over tensors does
+        //    (absent terms contribute 0·d_i, which leaves every sum unchanged).
+        var d0 = Derivative(0, terms);
+        var d1 = Derivative(1, terms);
+        var d2 = Derivative(2, terms);
+        var d3 = Derivative(3, terms);
+        var c0 = (float)_coefficients[0];
+        var c1 = terms > 1 ? (float)_coefficients[1] : 0f;
+        var c2 = terms > 2 ? (float)_coefficients[2] : 0f;
+        var c3 = terms > 3 ? (float)_coefficients[3] : 0f;
         for (var i = 0; i < sample.Length; i++)
         {
-            var sum = 0f;
-            for (var j = 0; j < terms; j++)
-            {
-                sum += (float)_coefficients[j] * _derivatives[(_derivativeNewest - j + MaxOrder) % MaxOrder][i];
-            }
-
+            var sum = c0 * d0[i];
+            sum += c1 * d1[i];
+            sum += c2 * d2[i];
+            sum += c3 * d3[i];
             sample[i] += sum;
         }
     }
@@ -231,6 +238,10 @@ public sealed class LmsDiscreteScheduler : IScheduler
 
         return integral * half;
     }
+
+    /// <summary>The derivative <paramref name="age"/> steps back, or the newest one when fewer than age + 1 are used.</summary>
+    private float[] Derivative(int age, int terms) =>
+        _derivatives[(_derivativeNewest - (age < terms ? age : 0) + MaxOrder) % MaxOrder];
 
     private static double[] ExponentialSigmas(double sigmaMin, double sigmaMax, int count)
     {

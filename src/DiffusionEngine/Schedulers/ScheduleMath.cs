@@ -72,26 +72,37 @@ internal static class ScheduleMath
         return betas;
     }
 
-    /// <summary>torch.linspace(start, end, n, dtype=float32).</summary>
-    public static float[] LinearBetas(double start, double end, int count)
+    /// <summary>
+    /// torch.linspace(start, end, n, dtype=float32) as torch's CPU kernel computes it, in float32: step = (end − start)/(n − 1),
+    /// the first half start + step·i, the second half end − step·(n − 1 − i). (Rounding a double linspace differs in the
+    /// last ulp of some entries, e.g. ᾱ[999] of the linear 0.0001..0.02 table.)
+    /// </summary>
+    public static float[] TorchLinspace(double start, double end, int count)
     {
-        var line = Linspace(start, end, count);
-        var betas = new float[count];
-        for (var i = 0; i < count; i++) betas[i] = (float)line[i];
-        return betas;
+        var result = new float[count];
+        if (count == 0) return result;
+        var first = (float)start;
+        var last = (float)end;
+        if (count == 1)
+        {
+            result[0] = first;
+            return result;
+        }
+
+        var step = (last - first) / (count - 1);
+        var halfway = count / 2;
+        for (var i = 0; i < count; i++) result[i] = i < halfway ? first + step * i : last - step * (count - 1 - i);
+        return result;
     }
+
+    /// <summary>torch.linspace(start, end, n, dtype=float32).</summary>
+    public static float[] LinearBetas(double start, double end, int count) => TorchLinspace(start, end, count);
 
     /// <summary>torch.linspace(start**0.5, end**0.5, n, dtype=float32) ** 2 — the latent-diffusion schedule.</summary>
     public static float[] ScaledLinearBetas(double start, double end, int count)
     {
-        var line = Linspace(Math.Sqrt(start), Math.Sqrt(end), count);
-        var betas = new float[count];
-        for (var i = 0; i < count; i++)
-        {
-            var root = (float)line[i];
-            betas[i] = root * root;
-        }
-
+        var betas = TorchLinspace(Math.Sqrt(start), Math.Sqrt(end), count);
+        for (var i = 0; i < count; i++) betas[i] *= betas[i];
         return betas;
     }
 
@@ -227,6 +238,35 @@ internal static class ScheduleMath
         var highValue = (double)logSigmas[low + 1];
         var w = Math.Clamp((lowValue - logSigma) / (lowValue - highValue), 0, 1);
         return (1 - w) * low + w * (low + 1);
+    }
+
+    /// <summary>
+    /// Dynamic thresholding (Saharia et al. 2022, Imagen): per image, s = the <paramref name="ratio"/>-quantile of |x0|
+    /// (torch.quantile's linear interpolation) clamped to [1, <paramref name="maxValue"/>] (torch.clamp order: the upper
+    /// bound wins when max &lt; 1); then x0 = clamp(x0, −s, s)/s. <paramref name="scratch"/> holds one image.
+    /// </summary>
+    /// <exception cref="ArgumentException">The sample does not split into <paramref name="batchSize"/> equal images.</exception>
+    public static void DynamicThreshold(Span<float> x0, int batchSize, double ratio, double maxValue, Span<float> scratch)
+    {
+        if (batchSize < 1 || x0.Length % batchSize != 0)
+        {
+            throw new ArgumentException($"a sample of {x0.Length} values does not split into BatchSize = {batchSize} images for dynamic thresholding");
+        }
+
+        var imageLength = x0.Length / batchSize;
+        for (var b = 0; b < batchSize; b++)
+        {
+            var image = x0.Slice(b * imageLength, imageLength);
+            var sorted = scratch[..imageLength];
+            for (var i = 0; i < imageLength; i++) sorted[i] = Math.Abs(image[i]);
+            sorted.Sort();
+            var position = ratio * (imageLength - 1);
+            var lower = (int)Math.Floor(position);
+            var upper = Math.Min(lower + 1, imageLength - 1);
+            var quantile = sorted[lower] + (position - lower) * ((double)sorted[upper] - sorted[lower]);
+            var s = (float)Math.Min(Math.Max(quantile, 1.0), maxValue);
+            for (var i = 0; i < imageLength; i++) image[i] = Math.Clamp(image[i], -s, s) / s;
+        }
     }
 
     /// <summary>Throws unless <paramref name="value"/> is one of <paramref name="allowed"/>; returns it.</summary>

@@ -9,7 +9,7 @@ namespace DiffusionEngine.Schedulers;
 /// each step first corrects the previous prediction with the new model output (UniC), then predicts the next sample
 /// (UniP). Config keys: num_train_timesteps, beta_start, beta_end, beta_schedule, trained_betas, solver_order (1–3,
 /// default 2), prediction_type (epsilon|sample|v_prediction), predict_x0, solver_type (bh1|bh2), lower_order_final,
-/// disable_corrector, use_karras_sigmas, use_exponential_sigmas, sigma_min, sigma_max, timestep_spacing (default
+/// disable_corrector, thresholding, dynamic_thresholding_ratio, sample_max_value, use_karras_sigmas, use_exponential_sigmas, sigma_min, sigma_max, timestep_spacing (default
 /// linspace), steps_offset, final_sigmas_type (zero|sigma_min), rescale_betas_zero_snr.
 /// History buffers are allocated on the first step and reused.
 /// </summary>
@@ -35,6 +35,9 @@ public sealed class UniPcMultistepScheduler : IScheduler
     private readonly string _timestepSpacing;
     private readonly int _stepsOffset;
     private readonly bool _finalSigmaIsZero;
+    private readonly bool _thresholding;
+    private readonly double _dynamicThresholdingRatio;
+    private readonly double _sampleMaxValue;
 
     private float[] _sigmas = [];
     private ReadOnlyCollection<float> _timestepValues = ReadOnlyCollection<float>.Empty;
@@ -46,6 +49,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
     private bool _hasLastSample;
     private int _lowerOrderNums;
     private int _thisOrder;
+    private float[]? _thresholdScratch;
 
     // Scratch for the small UniP/UniC linear systems (order ≤ 3), reused so stepping allocates nothing.
     private readonly double[] _rks = new double[MaxOrder];
@@ -88,7 +92,10 @@ public sealed class UniPcMultistepScheduler : IScheduler
             throw new ArgumentException("only one of use_karras_sigmas and use_exponential_sigmas can be true", nameof(config));
         }
 
-        foreach (var unsupported in (string[])["use_beta_sigmas", "use_flow_sigmas", "thresholding", "use_dynamic_shifting"])
+        _thresholding = config.GetBoolean("thresholding", false);
+        _dynamicThresholdingRatio = config.GetDouble("dynamic_thresholding_ratio", 0.995);
+        _sampleMaxValue = config.GetDouble("sample_max_value", 1.0);
+        foreach (var unsupported in (string[])["use_beta_sigmas", "use_flow_sigmas", "use_dynamic_shifting"])
         {
             if (config.GetBoolean(unsupported, false)) throw new ArgumentException($"{unsupported} is not supported by {ClassName} here", nameof(config));
         }
@@ -105,6 +112,12 @@ public sealed class UniPcMultistepScheduler : IScheduler
 
     /// <summary>Whether the schedule uses Karras sigmas (use_karras_sigmas).</summary>
     public bool UseKarrasSigmas => _useKarrasSigmas;
+
+    /// <summary>
+    /// How many images the sample span holds (default 1). Only dynamic thresholding (thresholding = true) uses it: its
+    /// quantile is taken per image.
+    /// </summary>
+    public int BatchSize { get; set; } = 1;
 
     /// <summary>The noise levels, one per timestep plus the final one (zero or sigma_min).</summary>
     public IReadOnlyList<float> Sigmas => Array.AsReadOnly(_sigmas);
@@ -269,6 +282,8 @@ public sealed class UniPcMultistepScheduler : IScheduler
                 modelOutput.CopyTo(converted);
                 break;
         }
+
+        if (_thresholding && _predictX0) ScheduleMath.DynamicThreshold(converted, BatchSize, _dynamicThresholdingRatio, _sampleMaxValue, _thresholdScratch);
     }
 
     /// <summary>The model output <paramref name="age"/> steps back in the history (0 = newest).</summary>
@@ -325,12 +340,14 @@ public sealed class UniPcMultistepScheduler : IScheduler
             residualCoeff = sigmaT * bh;
         }
 
+        // Σ_k ρ_k·D_k with D_k = (m_{i−k} − m_i)/r_k, over at most two past outputs (order ≤ 3).
+        var (m1, c1) = terms > 0 ? (History(1), _rhos[0] / _rks[0]) : (m0, 0.0);
+        var (m2, c2) = terms > 1 ? (History(2), _rhos[1] / _rks[1]) : (m0, 0.0);
         for (var i = 0; i < sample.Length; i++)
         {
-            // Σ_k ρ_k·D_k with D_k = (m_{i−k} − m_i)/r_k.
-            var residual = 0.0;
-            for (var k = 0; k < terms; k++) residual += _rhos[k] * ((History(k + 1)[i] - (double)m0[i]) / _rks[k]);
-            sample[i] = (float)(sampleCoeff * sample[i] - outputCoeff * m0[i] - residualCoeff * residual);
+            double m = m0[i];
+            var residual = c1 * (m1[i] - m) + c2 * (m2[i] - m);
+            sample[i] = (float)(sampleCoeff * sample[i] - outputCoeff * m - residualCoeff * residual);
         }
     }
 
@@ -366,13 +383,15 @@ public sealed class UniPcMultistepScheduler : IScheduler
             residualCoeff = sigmaT * bh;
         }
 
+        // Σ_k ρ_k·D_k over the older outputs (at most two), plus ρ_last·(m_t − m0) for the new one.
         var rhoLast = _rhos[order - 1];
+        var (m1, c1) = order > 1 ? (History(1), _rhos[0] / _rks[0]) : (m0, 0.0);
+        var (m2, c2) = order > 2 ? (History(2), _rhos[1] / _rks[1]) : (m0, 0.0);
         for (var i = 0; i < sample.Length; i++)
         {
-            var residual = 0.0;
-            for (var k = 0; k < order - 1; k++) residual += _rhos[k] * ((History(k + 1)[i] - (double)m0[i]) / _rks[k]);
-            residual += rhoLast * (modelT[i] - (double)m0[i]);
-            sample[i] = (float)(sampleCoeff * last[i] - outputCoeff * m0[i] - residualCoeff * residual);
+            double m = m0[i];
+            var residual = c1 * (m1[i] - m) + c2 * (m2[i] - m) + rhoLast * (modelT[i] - m);
+            sample[i] = (float)(sampleCoeff * last[i] - outputCoeff * m - residualCoeff * residual);
         }
     }
 
@@ -431,6 +450,7 @@ public sealed class UniPcMultistepScheduler : IScheduler
         for (var i = 0; i < MaxOrder; i++) _modelOutputs[i] = new float[length];
         _converted = new float[length];
         _lastSample = new float[length];
+        if (_thresholding) _thresholdScratch = new float[length];
     }
 
     private void CheckStepIndex(int stepIndex)

@@ -37,6 +37,14 @@ public sealed class GenerationValidationTests(TinyModelFixture models)
     }
 
     [Fact]
+    public void Generate_WithAnUndefinedRng_NamesTheValue()
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() => models.Pipeline.Generate([Valid with { Rng = (RngKind)7 }]));
+
+        Assert.StartsWith("rng must be Cpu or Gpu but was 7", error.Message);
+    }
+
+    [Fact]
     public void Generate_WithAnEmptyBatch_IsRejected()
     {
         Assert.ThrowsAny<ArgumentException>(() => models.Pipeline.Generate([]));

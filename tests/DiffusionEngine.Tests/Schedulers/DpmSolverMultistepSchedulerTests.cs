@@ -60,6 +60,20 @@ public class DpmSolverMultistepSchedulerTests
     }
 
     [Fact]
+    public void FullLoop_WithDynamicThresholding_MatchesDiffusers()
+    {
+        // Thresholding takes its quantile per image: the fixture is a batch of 4.
+        var scheduler = Create(("thresholding", true), ("dynamic_thresholding_ratio", 0.87), ("sample_max_value", 0.5));
+        scheduler.BatchSize = 4;
+        scheduler.SetTimesteps(10);
+        var sample = SampleDeter();
+
+        FullLoop(scheduler, sample);
+
+        Assert.InRange(MeanAbs(sample), 1.1364 - 1e-3, 1.1364 + 1e-3);
+    }
+
+    [Fact]
     public void FullLoop_WithLuLambdasAndVPrediction_MatchesDiffusers()
     {
         var scheduler = Create(("prediction_type", "v_prediction"), ("use_lu_lambdas", true));
