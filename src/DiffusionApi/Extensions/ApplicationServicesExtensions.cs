@@ -3,6 +3,7 @@ using DiffusionApi.Jobs;
 using DiffusionApi.Options;
 using DiffusionApi.Storage;
 using DiffusionApi.Telemetry;
+using Microsoft.Extensions.Options;
 
 namespace DiffusionApi.Extensions;
 
@@ -20,8 +21,8 @@ public static class ApplicationServicesExtensions
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         // Queued and running jobs get Diffusion:ShutdownTimeoutSeconds to finish when the host stops.
-        var shutdownSeconds = builder.Configuration.GetValue($"{DiffusionOptions.SectionName}:{nameof(DiffusionOptions.ShutdownTimeoutSeconds)}", new DiffusionOptions().ShutdownTimeoutSeconds);
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(shutdownSeconds));
+        services.AddOptions<HostOptions>().Configure<IOptions<DiffusionOptions>>((host, diffusion) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(diffusion.Value.ShutdownTimeoutSeconds));
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ModelHost>();
