@@ -8,12 +8,14 @@ builder.AddServiceTelemetry();
 builder.AddServiceHealthChecks();
 builder.AddServiceProblemDetails();
 builder.AddServiceSwagger();
+builder.AddServiceRateLimiting();
 
 var app = builder.Build();
 app.UseServiceProblemDetails();
 app.UseServiceRequestLogging();
 app.UseServiceSwagger();
 app.UseApiKeys();
+app.UseRateLimiter();
 
 app.MapOpenAiImagesApi();
 app.MapGenerationApi();

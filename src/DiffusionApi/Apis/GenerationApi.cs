@@ -1,4 +1,5 @@
 using System.Globalization;
+using DiffusionApi.Extensions;
 using DiffusionApi.Jobs;
 using DiffusionApi.Model;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -13,6 +14,8 @@ public static class GenerationApi
         app.MapPost("/v1/generate", Generate)
             .WithTags("Generation")
             .WithName("Generate")
+            .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Generate one image and answer with its bytes")
             .WithDescription("Same fields as /v1/images/generations with n = 1. The image's seed is in X-Seed, the job id in X-Job-Id.")
             .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: ["image/jpeg", "image/webp"])

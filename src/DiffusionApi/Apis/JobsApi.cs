@@ -1,5 +1,6 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using DiffusionApi.Extensions;
 using DiffusionApi.Jobs;
 using DiffusionApi.Model;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,7 +18,9 @@ public static class JobsApi
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/jobs").WithTags("Jobs");
-        group.MapPost("/", CreateJob).WithName("CreateJob").WithSummary("Queue a generation and answer at once (202 + Location)")
+        group.MapPost("/", CreateJob).WithName("CreateJob")
+            .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).WithSummary("Queue a generation and answer at once (202 + Location)")
             .WithDescription("Same fields as /v1/images/generations; the images are stored and returned as URLs.")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

@@ -1,3 +1,4 @@
+using DiffusionApi.Extensions;
 using DiffusionApi.Jobs;
 using DiffusionApi.Model;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,6 +13,8 @@ public static class OpenAiImagesApi
         var group = app.MapGroup("/v1/images").WithTags("OpenAI Images");
         group.MapPost("/generations", CreateImages)
             .WithName("CreateImages")
+            .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Generate images (OpenAI Images API)")
             .WithDescription("OpenAI-compatible: prompt, n, size, response_format b64_json|url, model, user; extensions: negative_prompt, steps, guidance_scale, seed, scheduler, output_format, rng. Every image's seed is returned; image i uses seed + i.")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
