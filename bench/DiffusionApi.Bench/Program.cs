@@ -22,7 +22,9 @@ for (var i = 0; i < args.Length; i++)
 }
 
 var loadBefore = LoadAverage();
-var model = TinyModelBuilder.EnsureDefault(Path.Combine(Path.GetTempPath(), "diffusion-api-bench-model"));
+// A fresh tiny model for every run, so it always matches the engine being measured.
+var modelRoot = Directory.CreateTempSubdirectory("diffusion-api-bench-model-").FullName;
+var model = TinyModelBuilder.EnsureDefault(modelRoot);
 var report = new StringBuilder();
 void Line(string text = "")
 {
@@ -143,6 +145,9 @@ Line("Each row is the median of three runs; ratios are medians of per-round rati
 Line("In-process rows time one `Generate` call per batch (latency columns are per call);");
 Line($"HTTP rows time each request from the client, which shares the {Environment.ProcessorCount} cores with the service.");
 Line($"Load average (1 min) before / after the run: {loadBefore} / {LoadAverage()} (other work on the machine shows here).");
+
+inProcessEngine.Dispose();
+Directory.Delete(modelRoot, recursive: true);
 
 if (outPath is not null)
 {

@@ -76,10 +76,18 @@ public sealed class JobsApiTests
 
         using var stream = await client.GetAsync($"{location}/events", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
-        var reading = stream.Content.ReadAsStringAsync();
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        var received = new System.Text.StringBuilder();
         await factory.Probe.WaitForHeldCallAsync(Timeout);
+        // The engine is held while the job runs: the stream must report it running before it is let go.
+        while (await reader.ReadLineAsync().WaitAsync(Timeout) is { } line)
+        {
+            received.AppendLine(line);
+            if (line == "event: progress") break;
+        }
         factory.Probe.Release();
-        var text = await reading.WaitAsync(Timeout);
+        received.Append(await reader.ReadToEndAsync().WaitAsync(Timeout));
+        var text = received.ToString();
 
         var events = text.Split('\n').Where(l => l.StartsWith("event: ", StringComparison.Ordinal)).Select(l => l["event: ".Length..]).ToArray();
         Assert.Equal("completed", events[^1]);

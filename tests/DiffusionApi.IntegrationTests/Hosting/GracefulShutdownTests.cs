@@ -22,7 +22,8 @@ public sealed class GracefulShutdownTests
         var jobs = Enumerable.Range(0, 3)
             .Select(i => client.PostGenerateAsync(Requests.Small(prompt: $"job {i}", size: "256x256", steps: 12)))
             .ToArray();
-        while (!service.Output.Contains("started in a batch", StringComparison.Ordinal)) await Task.Delay(10);
+        // Signal only once all three were accepted (one started), so none of them can arrive after draining began.
+        while (CountOf(service.Output, " queued: ") < 3 || !service.Output.Contains("started in a batch", StringComparison.Ordinal)) await Task.Delay(10);
         service.Terminate();
 
         foreach (var response in await Task.WhenAll(jobs))
@@ -62,5 +63,12 @@ public sealed class GracefulShutdownTests
         catch (HttpRequestException)
         {
         }
+    }
+
+    private static int CountOf(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal)) count++;
+        return count;
     }
 }

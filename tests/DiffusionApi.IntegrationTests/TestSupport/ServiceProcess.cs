@@ -58,7 +58,15 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await service.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        try
+        {
+            await service.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await service.DisposeAsync();
+            throw;
+        }
         return service;
     }
 
