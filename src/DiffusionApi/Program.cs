@@ -1,5 +1,31 @@
+using DiffusionApi.Apis;
+using DiffusionApi.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceLogging();
+builder.AddApplicationServices();
+builder.AddServiceTelemetry();
+builder.AddServiceHealthChecks();
+builder.AddServiceProblemDetails();
+builder.AddServiceSwagger();
+builder.AddServiceRateLimiting();
+
 var app = builder.Build();
+app.UseServiceProblemDetails();
+app.UseServiceRequestLogging();
+app.UseServiceSwagger();
+app.UseApiKeys();
+app.UseRateLimiter();
+
+app.MapOpenAiImagesApi();
+app.MapGenerationApi();
+app.MapImagesApi();
+app.MapDiscoveryApi();
+app.MapJobsApi();
+app.MapServiceHealthChecks();
+app.MapServiceMetrics();
+
 app.Run();
 
+/// <summary>The entry point; public so that WebApplicationFactory&lt;Program&gt; can host it in tests.</summary>
 public partial class Program;

@@ -1,0 +1,48 @@
+using System.Globalization;
+using DiffusionApi.Extensions;
+using DiffusionApi.Jobs;
+using DiffusionApi.Model;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace DiffusionApi.Apis;
+
+/// <summary>POST /v1/generate: one image, answered with the image bytes themselves (<c>curl -o out.png</c>).</summary>
+public static class GenerationApi
+{
+    public static IEndpointRouteBuilder MapGenerationApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/generate", Generate)
+            .WithTags("Generation")
+            .WithName("Generate")
+            .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .WithSummary("Generate one image and answer with its bytes")
+            .WithDescription("Same fields as /v1/images/generations with n = 1. The image's seed is in X-Seed, the job id in X-Job-Id.")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: ["image/jpeg", "image/webp"])
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status500InternalServerError)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return app;
+    }
+
+    public static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> Generate(
+        ImageGenerationRequest request, HttpContext context, JobService jobs)
+    {
+        if (request.N is { } n && n != 1)
+            return ProblemResults.Invalid(new() { ["n"] = [$"n must be 1 for /v1/generate (use /v1/images/generations for more) but was {n}"] });
+        if (request.ResponseFormat is not null)
+            return ProblemResults.Invalid(new() { ["response_format"] = [$"response_format is not used by /v1/generate, which answers with the image bytes, but was '{request.ResponseFormat}'"] });
+
+        var outcome = jobs.Submit(request, storeImages: false, context.RequestAborted);
+        if (outcome.Errors is not null) return ProblemResults.Invalid(outcome.Errors);
+        if (outcome.Job is not { } job) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
+
+        context.Response.Headers["X-Job-Id"] = job.Id;
+        var (result, error) = await ProblemResults.AwaitAsync(job, context.RequestAborted);
+        if (result is null) return ProblemResults.ForFailedJob(context, error!);
+
+        var image = result.Images[0];
+        context.Response.Headers["X-Seed"] = image.Seed.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.File(image.Content, image.ContentType);
+    }
+}

@@ -1,0 +1,59 @@
+using DiffusionApi.Jobs;
+using DiffusionApi.Options;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace DiffusionApi.Apis;
+
+/// <summary>The RFC 9457 answers the generation endpoints share; each status has one meaning.</summary>
+public static class ProblemResults
+{
+    /// <summary>503 with Retry-After: the queue is full, the service is draining or the model is not ready.</summary>
+    public static ProblemHttpResult Unavailable(HttpContext context, string detail)
+    {
+        // During shutdown the request's services may already be disposed; then the default applies.
+        var seconds = RetryAfterSeconds(context);
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable");
+    }
+
+    private static int RetryAfterSeconds(HttpContext context)
+    {
+        try
+        {
+            return context.RequestServices.GetRequiredService<IOptions<QueueOptions>>().Value.RetryAfterSeconds;
+        }
+        catch (ObjectDisposedException)
+        {
+            return new QueueOptions().RetryAfterSeconds;
+        }
+    }
+
+    public static ValidationProblem Invalid(Dictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, title: "The request is invalid", detail: "See errors: every bad field is listed.");
+
+    public static ProblemHttpResult NotFound(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+
+    /// <summary>Maps a job that did not succeed to its answer; the client of a cancelled job is gone, so 499 is only logged.</summary>
+    public static ProblemHttpResult ForFailedJob(HttpContext context, Exception error) => error switch
+    {
+        JobAbortedException aborted => Unavailable(context, aborted.Message),
+        JobFailedException failed => TypedResults.Problem(failed.Message, statusCode: StatusCodes.Status500InternalServerError, title: "Image generation failed"),
+        OperationCanceledException => TypedResults.Problem("the request was cancelled", statusCode: 499, title: "Client closed request"),
+        _ => TypedResults.Problem("an unexpected error occurred", statusCode: StatusCodes.Status500InternalServerError),
+    };
+
+    /// <summary>Waits for the job; when the caller disconnects the wait ends at once (the worker drops the job).</summary>
+    public static async Task<(JobResult? Result, Exception? Error)> AwaitAsync(GenerationJob job, CancellationToken requestAborted)
+    {
+        try
+        {
+            return (await job.Completion.WaitAsync(requestAborted), null);
+        }
+        catch (Exception ex)
+        {
+            return (null, ex);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using DiffusionApi.Options;
+using DiffusionEngine.Pipelines;
+using DiffusionEngine.Runtime;
+using DiffusionEngine.TinyModel;
+using Microsoft.Extensions.Options;
+
+namespace DiffusionApi.Engine;
+
+/// <summary>Loads <c>Diffusion:Model:Path</c>, or the built-in tiny model (created on first use) when it is empty.</summary>
+public sealed partial class PipelineEngineLoader(
+    IOptions<ModelOptions> modelOptions,
+    IOptions<DiffusionOptions> serviceOptions,
+    ILoggerFactory loggerFactory) : IGenerationEngineLoader
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger<PipelineEngineLoader>();
+
+    public IGenerationEngine Load(CancellationToken cancellationToken)
+    {
+        var options = modelOptions.Value;
+        var directory = options.Path;
+        if (directory.Length == 0)
+        {
+            var dataDirectory = DataDirectory.Resolve(serviceOptions.Value);
+            directory = TinyModelBuilder.EnsureDefault(dataDirectory);
+            LogUsingTinyModel(_logger, directory);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var pipelineOptions = new PipelineOptions
+        {
+            ExecutionProvider = Enum.Parse<ExecutionProviderKind>(options.ExecutionProvider, ignoreCase: true),
+            IntraOpThreads = options.IntraOpThreads,
+        };
+        var pipeline = StableDiffusionPipeline.Load(directory, pipelineOptions, loggerFactory);
+        LogLoaded(_logger, pipeline.Model.Name, directory, pipeline.Model.ExecutionProvider);
+        return new PipelineEngine(pipeline);
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "No model path configured; using the built-in tiny model at {ModelDirectory}")]
+    private static partial void LogUsingTinyModel(ILogger logger, string modelDirectory);
+
+    [LoggerMessage(2, LogLevel.Information, "Loaded model {ModelName} from {ModelDirectory} on {ExecutionProvider}")]
+    private static partial void LogLoaded(ILogger logger, string modelName, string modelDirectory, string executionProvider);
+}

@@ -1,0 +1,40 @@
+using DiffusionApi.Engine;
+using DiffusionApi.Jobs;
+using DiffusionApi.Options;
+using DiffusionApi.Storage;
+using DiffusionApi.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace DiffusionApi.Extensions;
+
+/// <summary>Options, the queue, the worker, the engine loader and the image store.</summary>
+public static class ApplicationServicesExtensions
+{
+    public static WebApplicationBuilder AddApplicationServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<DiffusionOptions>().BindConfiguration(DiffusionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<BatchingOptions>().BindConfiguration(BatchingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+
+        // Queued and running jobs get Diffusion:ShutdownTimeoutSeconds to finish when the host stops.
+        services.AddOptions<HostOptions>().Configure<IOptions<DiffusionOptions>>((host, diffusion) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(diffusion.Value.ShutdownTimeoutSeconds));
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ModelHost>();
+        services.AddSingleton<IGenerationEngineLoader, PipelineEngineLoader>();
+        services.AddSingleton<JobQueue>();
+        services.AddSingleton<BatchGatherer>();
+        services.AddSingleton<JobService>();
+        services.AddSingleton<JobRegistry>();
+        services.AddSingleton<DiffusionMetrics>();
+        services.AddSingleton<IImageStore, FileSystemImageStore>();
+        services.AddHostedService<GenerationWorker>();
+        services.AddHostedService<ImageRetentionService>();
+        return builder;
+    }
+}

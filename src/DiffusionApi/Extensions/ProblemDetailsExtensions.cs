@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DiffusionApi.Options;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace DiffusionApi.Extensions;
+
+/// <summary>
+/// Every error is RFC 9457 application/problem+json: unknown routes and status-only answers through status code
+/// pages, bodies that do not bind (wrong JSON type, bad JSON) as a 400 naming the field, bodies over
+/// Diffusion:Limits:MaxRequestBodyBytes as 413, anything unexpected as 500.
+/// </summary>
+public static class ProblemDetailsExtensions
+{
+    public static WebApplicationBuilder AddServiceProblemDetails(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+            context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
+        });
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Binding failures throw, so the handler above can name the bad field instead of answering an empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        return builder;
+    }
+
+    public static WebApplication UseServiceProblemDetails(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        return app;
+    }
+
+    /// <summary>Turns <see cref="BadHttpRequestException"/> (binding, JSON, size) into problem details.</summary>
+    private sealed class BadRequestExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+        {
+            if (exception is not BadHttpRequestException bad) return false;
+            httpContext.Response.StatusCode = bad.StatusCode;
+            var details = bad.InnerException is JsonException json
+                ? new HttpValidationProblemDetails(new Dictionary<string, string[]> { [FieldOf(json)] = [MessageFor(json)] })
+                {
+                    Title = "The request is invalid",
+                    Detail = "The body is not valid JSON for this endpoint.",
+                }
+                : new Microsoft.AspNetCore.Mvc.ProblemDetails { Title = "Bad request", Detail = bad.Message };
+            details.Status = bad.StatusCode;
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = details, Exception = exception });
+        }
+
+        private static string FieldOf(JsonException json) =>
+            json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "body";
+
+        private static string MessageFor(JsonException json) =>
+            json.Path is { Length: > 2 } ? $"{FieldOf(json)} has a value of the wrong type or out of range (line {json.LineNumber + 1}, position {json.BytePositionInLine})"
+            : "the body must be a JSON object";
+    }
+}
+
+/// <summary>413 for bodies over Diffusion:Limits:MaxRequestBodyBytes, declared (Content-Length) or streamed (chunked).</summary>
+public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<LimitsOptions> limits, IProblemDetailsService problems)
+{
+    private readonly long _limit = limits.Value.MaxRequestBodyBytes;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.ContentLength is { } length)
+        {
+            if (length > _limit)
+            {
+                await RejectAsync(context, length);
+                return;
+            }
+        }
+        else if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !HttpMethods.IsDelete(request.Method))
+        {
+            // Unknown length: read at most limit + 1 bytes; a larger body is rejected before anything parses it.
+            var buffer = new MemoryStream();
+            var chunk = new byte[8192];
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > _limit)
+                {
+                    await RejectAsync(context, null);
+                    return;
+                }
+            }
+            buffer.Position = 0;
+            request.Body = buffer;
+        }
+        await next(context);
+    }
+
+    private Task RejectAsync(HttpContext context, long? length)
+    {
+        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        var detail = length is { } l
+            ? $"the request body must be at most {_limit} bytes but was {l}"
+            : $"the request body must be at most {_limit} bytes";
+        return problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = StatusCodes.Status413PayloadTooLarge, Title = "Request body too large", Detail = detail },
+        }).AsTask();
+    }
+}

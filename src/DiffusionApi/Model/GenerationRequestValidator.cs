@@ -1,0 +1,149 @@
+using System.Globalization;
+using DiffusionApi.Options;
+using DiffusionEngine.Imaging;
+using DiffusionEngine.Pipelines;
+using DiffusionEngine.Schedulers;
+
+namespace DiffusionApi.Model;
+
+/// <summary>
+/// Checks every field of an <see cref="ImageGenerationRequest"/> against <see cref="LimitsOptions"/> and the loaded
+/// model before anything is queued, and collects every problem (keyed by the JSON field name) rather than stopping
+/// at the first. Messages name the value: "width must be a multiple of 8 but was 500".
+/// </summary>
+public static class GenerationRequestValidator
+{
+    public const int DefaultSize = 512;
+    public const int DefaultSteps = 20;
+    public const double DefaultGuidance = 7.5;
+
+    public static GenerationSpec? Validate(
+        ImageGenerationRequest request,
+        LimitsOptions limits,
+        ModelInfo model,
+        Func<ulong> randomSeed,
+        out Dictionary<string, string[]> errors)
+    {
+        var problems = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        void Add(string field, string message)
+        {
+            if (!problems.TryGetValue(field, out var list)) problems[field] = list = [];
+            list.Add(message);
+        }
+
+        // prompt, negative_prompt
+        if (string.IsNullOrWhiteSpace(request.Prompt)) Add("prompt", "prompt is required and must not be empty");
+        else if (request.Prompt.Length > limits.MaxPromptLength)
+            Add("prompt", $"prompt must be at most {limits.MaxPromptLength} characters but was {request.Prompt.Length}");
+        var negative = request.NegativePrompt ?? "";
+        if (negative.Length > limits.MaxPromptLength)
+            Add("negative_prompt", $"negative_prompt must be at most {limits.MaxPromptLength} characters but was {negative.Length}");
+
+        // n
+        var count = request.N ?? 1;
+        if (count < 1 || count > limits.MaxImages) Add("n", $"n must be between 1 and {limits.MaxImages} but was {count}");
+
+        // size
+        int width = DefaultSize, height = DefaultSize;
+        if (request.Size is not null && !TryParseSize(request.Size, out width, out height))
+        {
+            Add("size", $"size must be WIDTHxHEIGHT, e.g. 512x512, but was '{request.Size}'");
+        }
+        else
+        {
+            CheckDimension("width", width, limits.MinWidth, limits.MaxWidth, Add);
+            CheckDimension("height", height, limits.MinHeight, limits.MaxHeight, Add);
+            var pixels = (long)width * height;
+            if (pixels > limits.MaxPixels) Add("size", $"size must have at most {limits.MaxPixels} pixels but {width}x{height} has {pixels}");
+        }
+
+        // steps, guidance_scale
+        var steps = request.Steps ?? DefaultSteps;
+        if (steps < limits.MinSteps || steps > limits.MaxSteps)
+            Add("steps", $"steps must be between {limits.MinSteps} and {limits.MaxSteps} but was {steps}");
+        var guidance = request.GuidanceScale ?? DefaultGuidance;
+        if (!double.IsFinite(guidance) || guidance < limits.MinGuidance || guidance > limits.MaxGuidance)
+            Add("guidance_scale", $"guidance_scale must be between {Format(limits.MinGuidance)} and {Format(limits.MaxGuidance)} but was {Format(guidance)}");
+
+        // seed: image i uses seed + i, so the last image's seed must stay within the limit too.
+        var extraSeeds = (ulong)Math.Clamp(count - 1, 0, limits.MaxImages - 1);
+        var maxFirstSeed = limits.MaxSeed - Math.Min(limits.MaxSeed, extraSeeds);
+        ulong seed;
+        if (request.Seed is { } given)
+        {
+            seed = given;
+            if (given > maxFirstSeed)
+                Add("seed", extraSeeds > 0
+                    ? $"seed must be at most {maxFirstSeed} when n is {count} (image i uses seed + i) but was {given}"
+                    : $"seed must be at most {limits.MaxSeed} but was {given}");
+        }
+        else
+        {
+            var random = randomSeed();
+            seed = maxFirstSeed == ulong.MaxValue ? random : random % (maxFirstSeed + 1);
+        }
+
+        // scheduler
+        string? scheduler = null;
+        if (request.Scheduler is not null)
+        {
+            if (SchedulerFactory.TryResolve(request.Scheduler, out var info)) scheduler = info.Id;
+            else Add("scheduler", $"scheduler must be one of {string.Join(", ", SchedulerFactory.All.Select(s => s.Id))} but was '{request.Scheduler}'");
+        }
+
+        // output_format, response_format, rng, model
+        var outputFormat = ImageFormat.Png;
+        if (request.OutputFormat is not null && !TryParseFormat(request.OutputFormat, out outputFormat))
+            Add("output_format", $"output_format must be png, jpeg or webp but was '{request.OutputFormat}'");
+        var responseFormat = ResponseFormat.B64Json;
+        switch (request.ResponseFormat)
+        {
+            case null or "b64_json": break;
+            case "url": responseFormat = ResponseFormat.Url; break;
+            default: Add("response_format", $"response_format must be b64_json or url but was '{request.ResponseFormat}'"); break;
+        }
+        var rng = RngKind.Cpu;
+        switch (request.Rng)
+        {
+            case null or "cpu": break;
+            case "gpu": rng = RngKind.Gpu; break;
+            default: Add("rng", $"rng must be cpu or gpu but was '{request.Rng}'"); break;
+        }
+        if (!string.IsNullOrEmpty(request.Model) && !string.Equals(request.Model, model.Name, StringComparison.OrdinalIgnoreCase))
+            Add("model", $"model must be '{model.Name}' (see GET /v1/models) but was '{request.Model}'");
+
+        errors = problems.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
+        if (errors.Count > 0) return null;
+        return new GenerationSpec(model.Name, request.Prompt!, negative, width, height, steps, (float)guidance, seed, count,
+            scheduler, outputFormat, rng, responseFormat, request.User);
+    }
+
+    private static void CheckDimension(string name, int value, int min, int max, Action<string, string> add)
+    {
+        if (value % 8 != 0) add("size", $"{name} must be a multiple of 8 but was {value}");
+        if (value < min || value > max) add("size", $"{name} must be between {min} and {max} but was {value}");
+    }
+
+    private static bool TryParseSize(string size, out int width, out int height)
+    {
+        width = height = 0;
+        var x = size.IndexOfAny(['x', 'X']);
+        return x > 0
+            && int.TryParse(size.AsSpan(0, x), NumberStyles.None, CultureInfo.InvariantCulture, out width)
+            && int.TryParse(size.AsSpan(x + 1), NumberStyles.None, CultureInfo.InvariantCulture, out height);
+    }
+
+    private static bool TryParseFormat(string value, out ImageFormat format)
+    {
+        format = ImageFormat.Png;
+        switch (value.ToLowerInvariant())
+        {
+            case "png": format = ImageFormat.Png; return true;
+            case "jpeg" or "jpg": format = ImageFormat.Jpeg; return true;
+            case "webp": format = ImageFormat.Webp; return true;
+            default: return false;
+        }
+    }
+
+    private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
+}

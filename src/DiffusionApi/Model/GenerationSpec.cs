@@ -1,0 +1,54 @@
+using DiffusionEngine.Imaging;
+using DiffusionEngine.Pipelines;
+
+namespace DiffusionApi.Model;
+
+/// <summary>How the client wants its images back.</summary>
+public enum ResponseFormat
+{
+    B64Json,
+    Url,
+}
+
+/// <summary>
+/// A request that passed validation: every value present, resolved and within limits. It maps to one engine
+/// <see cref="GenerationRequest"/> per image, image i with seed <see cref="Seed"/> + i (A1111's rule).
+/// <see cref="Scheduler"/> is a canonical scheduler id, or null for the model folder's own scheduler.
+/// </summary>
+public sealed record GenerationSpec(
+    string Model,
+    string Prompt,
+    string NegativePrompt,
+    int Width,
+    int Height,
+    int Steps,
+    float GuidanceScale,
+    ulong Seed,
+    int Count,
+    string? Scheduler,
+    ImageFormat OutputFormat,
+    RngKind Rng,
+    ResponseFormat ResponseFormat,
+    string? User)
+{
+    public IReadOnlyList<GenerationRequest> ToEngineRequests()
+    {
+        var requests = new GenerationRequest[Count];
+        for (var i = 0; i < Count; i++)
+        {
+            requests[i] = new GenerationRequest
+            {
+                Prompt = Prompt,
+                NegativePrompt = NegativePrompt,
+                Steps = Steps,
+                GuidanceScale = GuidanceScale,
+                Width = Width,
+                Height = Height,
+                Seed = Seed + (ulong)i,
+                Scheduler = Scheduler,
+                Rng = Rng,
+            };
+        }
+        return requests;
+    }
+}

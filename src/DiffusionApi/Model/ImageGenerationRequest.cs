@@ -1,0 +1,50 @@
+using System.Text.Json.Serialization;
+
+namespace DiffusionApi.Model;
+
+/// <summary>
+/// The OpenAI Images API request (<c>POST /v1/images/generations</c>) plus this service's extensions. Also the body of
+/// <c>POST /v1/generate</c>, where <c>n</c> must be 1. Every field is optional on the wire but <c>prompt</c>; the
+/// validator names each bad one.
+/// </summary>
+public sealed record ImageGenerationRequest
+{
+    /// <summary>What to draw.</summary>
+    [JsonPropertyName("prompt")] public string? Prompt { get; init; }
+
+    /// <summary>Images to generate (1 by default); image i uses seed + i.</summary>
+    [JsonPropertyName("n")] public int? N { get; init; }
+
+    /// <summary>"WIDTHxHEIGHT", both multiples of 8 (512x512 by default).</summary>
+    [JsonPropertyName("size")] public string? Size { get; init; }
+
+    /// <summary>b64_json (default) or url.</summary>
+    [JsonPropertyName("response_format")] public string? ResponseFormat { get; init; }
+
+    /// <summary>The model id from GET /v1/models; empty uses the loaded model.</summary>
+    [JsonPropertyName("model")] public string? Model { get; init; }
+
+    /// <summary>An end-user id, logged with the job.</summary>
+    [JsonPropertyName("user")] public string? User { get; init; }
+
+    /// <summary>What not to draw: the unconditional half of classifier-free guidance.</summary>
+    [JsonPropertyName("negative_prompt")] public string? NegativePrompt { get; init; }
+
+    /// <summary>Denoising steps (20 by default).</summary>
+    [JsonPropertyName("steps")] public int? Steps { get; init; }
+
+    /// <summary>Classifier-free guidance scale (7.5 by default).</summary>
+    [JsonPropertyName("guidance_scale")] public double? GuidanceScale { get; init; }
+
+    /// <summary>Seed of the first image (unsigned 64-bit); missing draws one at random and returns it.</summary>
+    [JsonPropertyName("seed")] public ulong? Seed { get; init; }
+
+    /// <summary>A scheduler id or name from GET /v1/schedulers; missing uses the model's own.</summary>
+    [JsonPropertyName("scheduler")] public string? Scheduler { get; init; }
+
+    /// <summary>png (default), jpeg or webp.</summary>
+    [JsonPropertyName("output_format")] public string? OutputFormat { get; init; }
+
+    /// <summary>cpu (PyTorch CPU generator, default) or gpu (A1111 Philox).</summary>
+    [JsonPropertyName("rng")] public string? Rng { get; init; }
+}

@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DiffusionApi.Options;
+
+/// <summary>What a single request may ask for (<c>Diffusion:Limits</c>); everything is checked before a job is queued.</summary>
+public sealed class LimitsOptions : IValidatableObject
+{
+    public const string SectionName = "Diffusion:Limits";
+
+    [Range(8, 16384)] public int MinWidth { get; set; } = 64;
+    [Range(8, 16384)] public int MaxWidth { get; set; } = 1024;
+    [Range(8, 16384)] public int MinHeight { get; set; } = 64;
+    [Range(8, 16384)] public int MaxHeight { get; set; } = 1024;
+
+    /// <summary>Most pixels (width·height) in one image.</summary>
+    [Range(64, 268_435_456)] public long MaxPixels { get; set; } = 1024 * 1024;
+
+    [Range(1, 1000)] public int MinSteps { get; set; } = 1;
+    [Range(1, 1000)] public int MaxSteps { get; set; } = 150;
+
+    /// <summary>Most images (OpenAI <c>n</c>) in one request.</summary>
+    [Range(1, 64)] public int MaxImages { get; set; } = 4;
+
+    [Range(0, 100)] public double MinGuidance { get; set; }
+    [Range(0, 100)] public double MaxGuidance { get; set; } = 30;
+
+    /// <summary>Most characters in a prompt or negative prompt.</summary>
+    [Range(1, 100_000)] public int MaxPromptLength { get; set; } = 2000;
+
+    /// <summary>Largest accepted seed; image i uses seed + i, which must stay within it too.</summary>
+    public ulong MaxSeed { get; set; } = ulong.MaxValue;
+
+    /// <summary>Largest accepted request body in bytes; a larger one is answered 413.</summary>
+    [Range(1024, 64 * 1024 * 1024)] public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MinWidth > MaxWidth) yield return new($"MinWidth ({MinWidth}) must not exceed MaxWidth ({MaxWidth}).", [nameof(MinWidth)]);
+        if (MinHeight > MaxHeight) yield return new($"MinHeight ({MinHeight}) must not exceed MaxHeight ({MaxHeight}).", [nameof(MinHeight)]);
+        if (MinSteps > MaxSteps) yield return new($"MinSteps ({MinSteps}) must not exceed MaxSteps ({MaxSteps}).", [nameof(MinSteps)]);
+        if (MinGuidance > MaxGuidance) yield return new($"MinGuidance ({MinGuidance}) must not exceed MaxGuidance ({MaxGuidance}).", [nameof(MinGuidance)]);
+        foreach (var (name, value) in new[] { (nameof(MinWidth), MinWidth), (nameof(MaxWidth), MaxWidth), (nameof(MinHeight), MinHeight), (nameof(MaxHeight), MaxHeight) })
+        {
+            if (value % 8 != 0) yield return new($"{name} must be a multiple of 8 but was {value}.", [name]);
+        }
+    }
+}

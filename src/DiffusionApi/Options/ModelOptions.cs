@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DiffusionApi.Options;
+
+/// <summary>Which model the service loads and how (<c>Diffusion:Model</c>).</summary>
+public sealed class ModelOptions
+{
+    public const string SectionName = "Diffusion:Model";
+
+    /// <summary>A diffusers/Optimum ONNX model folder; empty uses the built-in tiny model under the data directory.</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>auto (CUDA when it loads, else CPU), cuda or cpu.</summary>
+    [RegularExpression("^(?i)(auto|cuda|cpu)$", ErrorMessage = "Diffusion:Model:ExecutionProvider must be auto, cuda or cpu.")]
+    public string ExecutionProvider { get; set; } = "auto";
+
+    /// <summary>ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose.</summary>
+    [Range(0, 1024)]
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>Run one small generation after loading so the first user request does not pay the warm-up cost.</summary>
+    public bool WarmUp { get; set; } = true;
+}

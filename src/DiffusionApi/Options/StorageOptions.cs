@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DiffusionApi.Options;
+
+/// <summary>Where generated images are kept and for how long (<c>Diffusion:Storage</c>).</summary>
+public sealed class StorageOptions
+{
+    public const string SectionName = "Diffusion:Storage";
+
+    /// <summary>Image folder; empty uses <c>&lt;DataDirectory&gt;/images</c>.</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>Images older than this are removed.</summary>
+    [Range(0.001, 24 * 365)]
+    public double RetentionHours { get; set; } = 24;
+
+    /// <summary>How often the retention sweep runs.</summary>
+    [Range(1, 24 * 3600)]
+    public int CleanupIntervalSeconds { get; set; } = 600;
+}

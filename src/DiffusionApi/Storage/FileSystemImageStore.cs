@@ -1,0 +1,135 @@
+using DiffusionApi.Options;
+using Microsoft.Extensions.Options;
+
+namespace DiffusionApi.Storage;
+
+/// <summary>
+/// Stores each image as <c>&lt;id&gt;&lt;extension&gt;</c> in one folder. Writes go to a temp file in the same folder
+/// and are renamed into place, so a reader never sees half an image. The extension records the content type.
+/// </summary>
+public sealed partial class FileSystemImageStore : IImageStore
+{
+    private static readonly (string ContentType, string Extension)[] KnownTypes =
+    [
+        ("image/png", ".png"),
+        ("image/jpeg", ".jpg"),
+        ("image/webp", ".webp"),
+    ];
+
+    private const string TempSuffix = ".tmp";
+    private readonly ILogger<FileSystemImageStore> _logger;
+
+    public FileSystemImageStore(string rootDirectory, ILogger<FileSystemImageStore> logger)
+    {
+        RootDirectory = Path.GetFullPath(rootDirectory);
+        _logger = logger;
+        Directory.CreateDirectory(RootDirectory);
+    }
+
+    public FileSystemImageStore(IOptions<StorageOptions> options, IOptions<DiffusionOptions> service, ILogger<FileSystemImageStore> logger)
+        : this(ResolveRoot(options.Value, service.Value), logger)
+    {
+    }
+
+    public string RootDirectory { get; }
+
+    public static string ResolveRoot(StorageOptions storage, DiffusionOptions service) =>
+        storage.Path.Length > 0 ? storage.Path : Path.Combine(DataDirectory.Resolve(service), "images");
+
+    public async Task<string> SaveAsync(ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default)
+    {
+        var extension = ExtensionOf(contentType)
+            ?? throw new ArgumentException($"content type must be one of {string.Join(", ", KnownTypes.Select(t => t.ContentType))} but was '{contentType}'", nameof(contentType));
+        var id = ImageIds.NewId();
+        var finalPath = Path.Combine(RootDirectory, id + extension);
+        var tempPath = Path.Combine(RootDirectory, $".{id}{TempSuffix}");
+        try
+        {
+            await using (var stream = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+            {
+                await stream.WriteAsync(content, cancellationToken);
+                await stream.FlushAsync(cancellationToken);
+            }
+            File.Move(tempPath, finalPath);
+        }
+        catch
+        {
+            TryDelete(tempPath);
+            throw;
+        }
+        return id;
+    }
+
+    public Task<StoredImage?> OpenAsync(string id, CancellationToken cancellationToken = default)
+    {
+        // The id is checked before it is ever combined with a path.
+        if (!ImageIds.IsValid(id)) return Task.FromResult<StoredImage?>(null);
+        foreach (var (contentType, extension) in KnownTypes)
+        {
+            var path = Path.Combine(RootDirectory, id + extension);
+            try
+            {
+                var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 4096, FileOptions.Asynchronous);
+                var created = new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
+                return Task.FromResult<StoredImage?>(new StoredImage(id, contentType, stream, created));
+            }
+            catch (FileNotFoundException)
+            {
+            }
+        }
+        return Task.FromResult<StoredImage?>(null);
+    }
+
+    public int RemoveOlderThan(DateTimeOffset cutoff)
+    {
+        var removed = 0;
+        foreach (var path in Directory.EnumerateFiles(RootDirectory))
+        {
+            var name = Path.GetFileName(path);
+            var isImage = KnownTypes.Any(t => name.EndsWith(t.Extension, StringComparison.Ordinal) && ImageIds.IsValid(name[..^t.Extension.Length]));
+            var isStaleTemp = name.StartsWith('.') && name.EndsWith(TempSuffix, StringComparison.Ordinal);
+            if (!isImage && !isStaleTemp) continue;
+            if (File.GetLastWriteTimeUtc(path) >= cutoff.UtcDateTime) continue;
+            if (TryDelete(path)) removed++;
+        }
+        if (removed > 0) Log.ImagesRemoved(_logger, removed, cutoff);
+        return removed;
+    }
+
+    private static string? ExtensionOf(string contentType)
+    {
+        foreach (var (type, extension) in KnownTypes)
+        {
+            if (string.Equals(type, contentType, StringComparison.OrdinalIgnoreCase)) return extension;
+        }
+        return null;
+    }
+
+    private bool TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+            return true;
+        }
+        catch (IOException ex)
+        {
+            Log.DeleteFailed(_logger, path, ex);
+            return false;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            Log.DeleteFailed(_logger, path, ex);
+            return false;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Removed {Count} images stored before {Cutoff}")]
+        public static partial void ImagesRemoved(ILogger logger, int count, DateTimeOffset cutoff);
+
+        [LoggerMessage(2, LogLevel.Warning, "Could not delete {Path}")]
+        public static partial void DeleteFailed(ILogger logger, string path, Exception exception);
+    }
+}

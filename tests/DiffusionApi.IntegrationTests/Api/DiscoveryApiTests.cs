@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DiffusionApi.IntegrationTests.TestSupport;
+
+namespace DiffusionApi.IntegrationTests.Api;
+
+public sealed class DiscoveryApiTests(DiscoveryApiTests.Fixture fixture) : IClassFixture<DiscoveryApiTests.Fixture>
+{
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public DiffusionApiFactory Factory { get; } = new();
+        public HttpClient Client { get; private set; } = null!;
+        public async Task InitializeAsync() => Client = await Factory.CreateReadyClientAsync();
+        public async Task DisposeAsync() => await Factory.DisposeAsync();
+    }
+
+    private HttpClient Client => fixture.Client;
+
+    [Fact]
+    public async Task GetModels_ListsTheLoadedModelInOpenAiShape()
+    {
+        var models = await Client.GetFromJsonAsync<JsonElement>("/v1/models");
+
+        Assert.Equal("list", models.GetProperty("object").GetString());
+        var model = models.GetProperty("data")[0];
+        Assert.Equal("model", model.GetProperty("object").GetString());
+        Assert.False(string.IsNullOrEmpty(model.GetProperty("id").GetString()));
+        Assert.Equal(77, model.GetProperty("max_prompt_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task GetSchedulers_ListsEverySchedulerARequestMayName()
+    {
+        var schedulers = await Client.GetFromJsonAsync<JsonElement>("/v1/schedulers");
+
+        var ids = schedulers.GetProperty("data").EnumerateArray().Select(s => s.GetProperty("id").GetString()).ToArray();
+        Assert.NotEmpty(ids);
+        Assert.False(string.IsNullOrEmpty(schedulers.GetProperty("default").GetString()));
+        foreach (var id in ids)
+        {
+            var response = await Client.PostGenerationsAsync(new { prompt = "x", size = "64x64", steps = 2, seed = 1, scheduler = id });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task PostTokenize_ReturnsIdsCountAndTheModelsLimit()
+    {
+        var result = await Client.PostAsJsonAsync("/v1/tokenize", new { prompt = "a photo of a cat" });
+        var body = await result.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+        Assert.Equal(77, body.GetProperty("limit").GetInt32());
+        Assert.False(body.GetProperty("truncated").GetBoolean());
+        Assert.Equal(body.GetProperty("count").GetInt32(), body.GetProperty("ids").GetArrayLength());
+        Assert.True(body.GetProperty("count").GetInt32() >= 3); // BOS, tokens, EOS
+    }
+
+    [Fact]
+    public async Task PostTokenize_PromptLongerThanTheWindow_ReportsTruncation()
+    {
+        var prompt = string.Join(' ', Enumerable.Repeat("cat", 120));
+
+        var body = await (await Client.PostAsJsonAsync("/v1/tokenize", new { prompt })).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.True(body.GetProperty("truncated").GetBoolean());
+        Assert.Equal(77, body.GetProperty("count").GetInt32());
+        Assert.True(body.GetProperty("untruncated_count").GetInt32() > 77);
+    }
+}

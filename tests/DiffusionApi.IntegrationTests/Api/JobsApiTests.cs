@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DiffusionApi.IntegrationTests.TestSupport;
+
+namespace DiffusionApi.IntegrationTests.Api;
+
+public sealed class JobsApiTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private static async Task<JsonElement> WaitForStatusAsync(HttpClient client, string location, string status)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            var job = await client.GetFromJsonAsync<JsonElement>(location);
+            if (job.GetProperty("status").GetString() == status) return job;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"job never reached {status}: {job}");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task PostJob_Answers202WithLocation_AndTheJobSucceedsWithImageUrls()
+    {
+        await using var factory = new DiffusionApiFactory();
+        var client = await factory.CreateReadyClientAsync();
+
+        var accepted = await client.PostAsJsonAsync("/v1/jobs", Requests.Small(seed: 77, n: 2));
+
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var location = accepted.Headers.Location!.ToString();
+        Assert.StartsWith("/v1/jobs/job_", location, StringComparison.Ordinal);
+        var done = await WaitForStatusAsync(client, location, "succeeded");
+        var progress = done.GetProperty("progress");
+        Assert.Equal(progress.GetProperty("total_steps").GetInt32(), progress.GetProperty("step").GetInt32());
+        var data = done.GetProperty("data").EnumerateArray().ToArray();
+        Assert.Equal([77UL, 78UL], data.Select(d => d.GetProperty("seed").GetUInt64()));
+        var image = await client.GetAsync(new Uri(data[0].GetProperty("url").GetString()!).PathAndQuery);
+        Assert.True(Images.IsPng(await image.Content.ReadAsByteArrayAsync()));
+    }
+
+    [Fact]
+    public async Task QueuedJob_ReportsItsPosition_AndDeleteCancelsItBeforeTheEngine()
+    {
+        await using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["Diffusion:Batching:MaxBatchSize"] = "1" });
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        var running = (await client.PostAsJsonAsync("/v1/jobs", Requests.Small(prompt: "running"))).Headers.Location!.ToString();
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+        var queued = (await client.PostAsJsonAsync("/v1/jobs", Requests.Small(prompt: "queued", steps: 3))).Headers.Location!.ToString();
+
+        var status = await client.GetFromJsonAsync<JsonElement>(queued);
+        Assert.Equal("queued", status.GetProperty("status").GetString());
+        Assert.Equal(1, status.GetProperty("queue_position").GetInt32());
+        Assert.Equal("running", (await client.GetFromJsonAsync<JsonElement>(running)).GetProperty("status").GetString());
+
+        var cancelled = await client.DeleteAsync(queued);
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        factory.Probe.Release();
+
+        await WaitForStatusAsync(client, running, "succeeded");
+        await WaitForStatusAsync(client, queued, "cancelled");
+        Assert.DoesNotContain("queued", factory.Probe.PromptsSeen);
+        Assert.Equal(HttpStatusCode.Conflict, (await client.DeleteAsync(queued)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Events_StreamQueuedProgressAndCompleted()
+    {
+        await using var factory = new DiffusionApiFactory();
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        var location = (await client.PostAsJsonAsync("/v1/jobs", Requests.Small(steps: 3))).Headers.Location!.ToString();
+
+        using var stream = await client.GetAsync($"{location}/events", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        var received = new System.Text.StringBuilder();
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+        // The engine is held while the job runs: the stream must report it running before it is let go.
+        while (await reader.ReadLineAsync().WaitAsync(Timeout) is { } line)
+        {
+            received.AppendLine(line);
+            if (line == "event: progress") break;
+        }
+        factory.Probe.Release();
+        received.Append(await reader.ReadToEndAsync().WaitAsync(Timeout));
+        var text = received.ToString();
+
+        var events = text.Split('\n').Where(l => l.StartsWith("event: ", StringComparison.Ordinal)).Select(l => l["event: ".Length..]).ToArray();
+        Assert.Equal("completed", events[^1]);
+        Assert.Contains("progress", events);
+        var progress = text.Split('\n').Where(l => l.StartsWith("data: ", StringComparison.Ordinal))
+            .Select(l => JsonDocument.Parse(l["data: ".Length..]).RootElement.GetProperty("progress")).ToArray();
+        var steps = progress.Select(p => p.GetProperty("step").GetInt32()).ToArray();
+        Assert.Equal(steps.Order(), steps);
+        Assert.Equal(progress[^1].GetProperty("total_steps").GetInt32(), steps[^1]);
+    }
+
+    [Fact]
+    public async Task UnknownJob_Returns404Problem()
+    {
+        await using var factory = new DiffusionApiFactory();
+        var client = factory.CreateClient();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/jobs/job_0000")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync("/v1/jobs/job_0000")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/jobs/job_0000/events")).StatusCode);
+    }
+}

@@ -1,0 +1,109 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DiffusionApi.IntegrationTests.TestSupport;
+using OpenAI;
+using OpenAI.Images;
+
+namespace DiffusionApi.IntegrationTests.Api;
+
+public sealed class OpenAiImagesApiTests(OpenAiImagesApiTests.Fixture fixture) : IClassFixture<OpenAiImagesApiTests.Fixture>
+{
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public DiffusionApiFactory Factory { get; } = new();
+        public HttpClient Client { get; private set; } = null!;
+        public async Task InitializeAsync() => Client = await Factory.CreateReadyClientAsync();
+        public async Task DisposeAsync() => await Factory.DisposeAsync();
+    }
+
+    private HttpClient Client => fixture.Client;
+
+    [Fact]
+    public async Task PostGenerations_B64Json_ReturnsOnePngPerImageWithSeedPlusIndex()
+    {
+        var response = await Client.PostGenerationsAsync(Requests.Small(seed: 1000, n: 3));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.True(body.RootElement.GetProperty("created").GetInt64() > 0);
+        var data = body.RootElement.GetProperty("data").EnumerateArray().ToArray();
+        Assert.Equal(3, data.Length);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(1000UL + (ulong)i, data[i].GetProperty("seed").GetUInt64());
+            var png = Convert.FromBase64String(data[i].GetProperty("b64_json").GetString()!);
+            Assert.True(Images.IsPng(png));
+            Assert.Equal((64, 64), Images.PngSize(png));
+            Assert.False(data[i].TryGetProperty("url", out _));
+        }
+    }
+
+    [Fact]
+    public async Task PostGenerations_ImageOfSeedPlusIndex_EqualsThatSeedRequestedAlone()
+    {
+        var pair = await Client.PostGenerationsAsync(Requests.Small(seed: 7, n: 2));
+        var alone = await Client.PostGenerationsAsync(Requests.Small(seed: 8));
+
+        var second = (await pair.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data")[1].GetProperty("b64_json").GetString();
+        var single = (await alone.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data")[0].GetProperty("b64_json").GetString();
+        Assert.Equal(single, second);
+    }
+
+    [Fact]
+    public async Task PostGenerations_WithoutSeed_DrawsOneAndReturnsIt()
+    {
+        var first = await Client.PostGenerationsAsync(Requests.Small(seed: null));
+        var second = await Client.PostGenerationsAsync(Requests.Small(seed: null));
+
+        var a = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data")[0].GetProperty("seed").GetUInt64();
+        var b = (await second.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data")[0].GetProperty("seed").GetUInt64();
+        Assert.NotEqual(a, b);
+        Assert.Equal(a.ToString(System.Globalization.CultureInfo.InvariantCulture), first.Headers.GetValues("X-Seed").Single());
+    }
+
+    [Fact]
+    public async Task PostGenerations_UrlFormat_ReturnsAbsoluteUrlsThatServeTheStoredImages()
+    {
+        var response = await Client.PostGenerationsAsync(Requests.Small(seed: 5, n: 2, responseFormat: "url", outputFormat: "webp"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var data = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data");
+        foreach (var item in data.EnumerateArray())
+        {
+            Assert.False(item.TryGetProperty("b64_json", out _));
+            var url = new Uri(item.GetProperty("url").GetString()!);
+            Assert.True(url.IsAbsoluteUri);
+            Assert.StartsWith("/v1/images/", url.AbsolutePath, StringComparison.Ordinal);
+            var image = await Client.GetAsync(url.PathAndQuery);
+            Assert.Equal(HttpStatusCode.OK, image.StatusCode);
+            Assert.Equal("image/webp", image.Content.Headers.ContentType?.MediaType);
+            Assert.True(Images.IsWebp(await image.Content.ReadAsByteArrayAsync()));
+        }
+    }
+
+    [Fact]
+    public async Task OpenAiDotNetSdk_GeneratesAnImageThroughThisService()
+    {
+        var models = await Client.GetFromJsonAsync<JsonElement>("/v1/models");
+        var modelId = models.GetProperty("data")[0].GetProperty("id").GetString()!;
+        var options = new OpenAIClientOptions
+        {
+            Endpoint = new Uri(fixture.Factory.Server.BaseAddress, "/v1"),
+            Transport = new HttpClientPipelineTransport(fixture.Factory.CreateClient()),
+        };
+        var client = new ImageClient(modelId, new ApiKeyCredential("not-checked"), options);
+
+        ClientResult<GeneratedImage> result = await client.GenerateImageAsync("a lighthouse at dusk", new ImageGenerationOptions
+        {
+            Size = new GeneratedImageSize(64, 64),
+            ResponseFormat = GeneratedImageFormat.Bytes,
+        });
+
+        var bytes = result.Value.ImageBytes.ToArray();
+        Assert.True(Images.IsPng(bytes));
+        Assert.Equal((64, 64), Images.PngSize(bytes));
+    }
+}

@@ -1,0 +1,74 @@
+using System.Net;
+using DiffusionApi.IntegrationTests.TestSupport;
+
+namespace DiffusionApi.IntegrationTests.Hosting;
+
+/// <summary>SIGTERM on the real service process: stop taking jobs, finish what was accepted, then exit.</summary>
+public sealed class GracefulShutdownTests
+{
+    [Fact]
+    public async Task Sigterm_FinishesRunningAndQueuedJobs_ThenExitsCleanly()
+    {
+        if (!OperatingSystem.IsLinux()) return; // signals: Linux containers are the target
+        await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Diffusion:Batching:MaxBatchSize"] = "1",
+            ["Diffusion:Batching:MaxDelayMs"] = "0",
+            ["Diffusion:ShutdownTimeoutSeconds"] = "60",
+        });
+        using var client = service.CreateClient();
+
+        // Three slow jobs: one runs, two wait in the queue when the signal arrives.
+        var jobs = Enumerable.Range(0, 3)
+            .Select(i => client.PostGenerateAsync(Requests.Small(prompt: $"job {i}", size: "256x256", steps: 12)))
+            .ToArray();
+        // Signal only once all three were accepted (one started), so none of them can arrive after draining began.
+        while (CountOf(service.Output, " queued: ") < 3 || !service.Output.Contains("started in a batch", StringComparison.Ordinal)) await Task.Delay(10);
+        service.Terminate();
+
+        foreach (var response in await Task.WhenAll(jobs))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.True(Images.IsPng(await response.Content.ReadAsByteArrayAsync()));
+        }
+        Assert.True(await service.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the service did not exit");
+        Assert.Equal(0, service.ExitCode);
+        Assert.Matches("Draining: no new jobs; [12] queued jobs will finish", service.Output);
+        Assert.Contains("Queue drained", service.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sigterm_WhenAJobOutlastsTheShutdownTimeout_ExitsWithinTheTimeout()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Diffusion:ShutdownTimeoutSeconds"] = "1",
+        });
+        using var client = service.CreateClient();
+        var endless = client.PostGenerateAsync(Requests.Small(prompt: "endless", size: "256x256", steps: 150));
+        while (!service.Output.Contains("started in a batch", StringComparison.Ordinal)) await Task.Delay(10);
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        service.Terminate();
+
+        Assert.True(await service.WaitForExitAsync(TimeSpan.FromSeconds(15)), "the service did not exit");
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"exit took {stopwatch.Elapsed}");
+        // The client sees a 503 or, once Kestrel aborts connections at the timeout, a closed connection; never a hang.
+        try
+        {
+            var response = await endless;
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}\n{service.Output}");
+        }
+        catch (HttpRequestException)
+        {
+        }
+    }
+
+    private static int CountOf(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal)) count++;
+        return count;
+    }
+}

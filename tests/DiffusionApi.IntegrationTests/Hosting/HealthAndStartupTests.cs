@@ -1,0 +1,112 @@
+using System.Net;
+using System.Text.Json;
+using DiffusionApi.IntegrationTests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace DiffusionApi.IntegrationTests.Hosting;
+
+public sealed class HealthAndStartupTests
+{
+    [Fact]
+    public async Task Ready_IsUnhealthyUntilTheModelIsLoadedAndWarmedUp()
+    {
+        await using var factory = new DiffusionApiFactory(probe: new EngineProbe(holdLoading: true));
+        var client = factory.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        var notReady = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        var early = await client.GetAsync("/v1/models");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode);
+        Assert.NotNull(early.Headers.RetryAfter);
+
+        factory.Probe.ReleaseLoading();
+
+        await factory.CreateReadyClientAsync();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/models")).StatusCode);
+    }
+
+    [Fact]
+    public async Task FirstStart_WithoutModelPath_CreatesAndServesTheBuiltInTinyModel()
+    {
+        await using var factory = new DiffusionApiFactory(useBuiltInModel: true);
+        var client = await factory.CreateReadyClientAsync();
+
+        Assert.True(File.Exists(Path.Combine(factory.DataDirectory, "models", "tiny-sd", "model_index.json")));
+        var response = await client.PostGenerateAsync(Requests.Small());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(Images.IsPng(await response.Content.ReadAsByteArrayAsync()));
+    }
+
+    [Fact]
+    public async Task WhenTheHostIsStopping_ReadyIsUnhealthy_AndNewJobsGet503()
+    {
+        await using var factory = new DiffusionApiFactory();
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        var running = client.PostGenerateAsync(Requests.Small(prompt: "running"));
+        await factory.Probe.WaitForHeldCallAsync(TimeSpan.FromSeconds(30));
+
+        factory.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
+        var rejected = await client.PostGenerateAsync(Requests.Small(prompt: "too late"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, rejected.StatusCode);
+        Assert.NotNull(rejected.Headers.RetryAfter);
+        Assert.Contains("shutting down", (await rejected.ReadProblemAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        // That running and queued jobs then finish is proven on the real process (GracefulShutdownTests): the test host
+        // does not keep its server up for in-flight requests the way Kestrel does.
+        factory.Probe.Release();
+        await running;
+    }
+
+    [Fact]
+    public void InvalidConfiguration_FailsAtStartNamingTheSetting()
+    {
+        using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["Diffusion:Queue:Capacity"] = "0" });
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        Assert.Contains("Capacity", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Swagger_DescribesEveryEndpointWithASchemaAndAnExample()
+    {
+        await using var factory = new DiffusionApiFactory();
+        var client = factory.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/swagger/index.html")).StatusCode);
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var paths = document.RootElement.GetProperty("paths");
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+        string[] expected = ["/v1/images/generations", "/v1/generate", "/v1/images/{id}", "/v1/models", "/v1/schedulers", "/v1/tokenize", "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/health/live", "/health/ready", "/metrics"];
+        foreach (var path in expected)
+        {
+            Assert.True(paths.TryGetProperty(path, out var item), $"{path} is missing");
+            foreach (var operation in item.EnumerateObject())
+            {
+                var ok = operation.Value.GetProperty("responses").EnumerateObject().First(r => r.Name.StartsWith('2')).Value;
+                var content = ok.GetProperty("content").EnumerateObject().First().Value;
+                var schema = content.GetProperty("schema");
+                Assert.True(HasExample(schema, schemas) || content.TryGetProperty("example", out _) || operation.Value.TryGetProperty("requestBody", out _) || schema.TryGetProperty("format", out _),
+                    $"{operation.Name} {path}: no example");
+                if (operation.Value.TryGetProperty("requestBody", out var body))
+                {
+                    var bodySchema = body.GetProperty("content").GetProperty("application/json").GetProperty("schema");
+                    Assert.True(HasExample(bodySchema, schemas), $"{operation.Name} {path}: request body has no example");
+                }
+                if (operation.Value.TryGetProperty("parameters", out var parameters))
+                    Assert.All(parameters.EnumerateArray(), p => Assert.True(p.TryGetProperty("example", out _), $"{path}: parameter without example"));
+            }
+        }
+    }
+
+    private static bool HasExample(JsonElement schema, JsonElement schemas)
+    {
+        if (schema.TryGetProperty("example", out _) || schema.TryGetProperty("examples", out _)) return true;
+        return schema.TryGetProperty("$ref", out var reference)
+            && schemas.GetProperty(reference.GetString()!.Split('/')[^1]) is var target
+            && (target.TryGetProperty("example", out _) || target.TryGetProperty("examples", out _));
+    }
+}

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net;
+using DiffusionApi.IntegrationTests.TestSupport;
+using DiffusionApi.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DiffusionApi.IntegrationTests.Jobs;
+
+public sealed class QueueTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task PostGenerations_WhenQueueIsFull_Returns503WithRetryAfterAtOnce()
+    {
+        await using var factory = new DiffusionApiFactory(new Dictionary<string, string?>
+        {
+            ["Diffusion:Queue:Capacity"] = "2",
+            ["Diffusion:Queue:RetryAfterSeconds"] = "7",
+            ["Diffusion:Batching:MaxBatchSize"] = "1",
+            ["Diffusion:Batching:MaxDelayMs"] = "0",
+        });
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+
+        // One job in the engine (held), two waiting: the queue is full.
+        var running = client.PostGenerateAsync(Requests.Small(prompt: "running"));
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+        var queued = new[] { client.PostGenerateAsync(Requests.Small(prompt: "queued 1")), client.PostGenerateAsync(Requests.Small(prompt: "queued 2")) };
+        var queue = factory.Services.GetRequiredService<JobQueue>();
+        while (queue.Depth < 2) await Task.Delay(5);
+
+        var stopwatch = Stopwatch.StartNew();
+        var rejected = await client.PostGenerateAsync(Requests.Small(prompt: "one too many"));
+        stopwatch.Stop();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, rejected.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(7), rejected.Headers.RetryAfter?.Delta);
+        var problem = await rejected.ReadProblemAsync();
+        Assert.Contains("queue is full", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"the 503 took {stopwatch.Elapsed}");
+        Assert.DoesNotContain("one too many", factory.Probe.PromptsSeen);
+
+        factory.Probe.Release();
+        Assert.Equal(HttpStatusCode.OK, (await running).StatusCode);
+        foreach (var response in await Task.WhenAll(queued)) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task JobCancelledWhileQueued_NeverReachesTheEngine()
+    {
+        await using var factory = new DiffusionApiFactory(new Dictionary<string, string?>
+        {
+            ["Diffusion:Batching:MaxBatchSize"] = "1",
+            ["Diffusion:Batching:MaxDelayMs"] = "0",
+        });
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        var running = client.PostGenerateAsync(Requests.Small(prompt: "running"));
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+
+        // The client gives up on a queued request: its HTTP request is aborted, which cancels its job.
+        using var disconnect = new CancellationTokenSource();
+        var abandoned = client.PostGenerateAsync(Requests.Small(prompt: "abandoned"), disconnect.Token);
+        var queue = factory.Services.GetRequiredService<JobQueue>();
+        while (queue.Depth < 1) await Task.Delay(5);
+        await disconnect.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        var after = client.PostGenerateAsync(Requests.Small(prompt: "after"));
+        while (queue.Depth < 2 && !after.IsCompleted) await Task.Delay(5);
+
+        factory.Probe.Release();
+
+        Assert.Equal(HttpStatusCode.OK, (await running).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await after).StatusCode);
+        Assert.Equal(["running", "after"], factory.Probe.PromptsSeen);
+    }
+
+    [Fact]
+    public async Task ClientDisconnectDuringGeneration_CancelsTheEngineCall_AndTheWorkerGoesOn()
+    {
+        await using var factory = new DiffusionApiFactory();
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        using var disconnect = new CancellationTokenSource();
+        var abandoned = client.PostGenerateAsync(Requests.Small(prompt: "abandoned"), disconnect.Token);
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+
+        await disconnect.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        var deadline = DateTime.UtcNow + Timeout;
+        while (factory.Probe.CancelledCalls == 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.Equal(1, factory.Probe.CancelledCalls);
+
+        factory.Probe.Release();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostGenerateAsync(Requests.Small(prompt: "next"))).StatusCode);
+    }
+}

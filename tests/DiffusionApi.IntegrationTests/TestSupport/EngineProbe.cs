@@ -1,0 +1,101 @@
+using DiffusionApi.Engine;
+using DiffusionEngine.Pipelines;
+using DiffusionEngine.Text;
+
+namespace DiffusionApi.IntegrationTests.TestSupport;
+
+/// <summary>
+/// Watches (and when a test asks, holds up or breaks) the REAL engine: it wraps the loaded
+/// <see cref="PipelineEngine"/> instead of replacing it. Used for what cannot be caused for real from outside:
+/// a worker held busy at a known moment, an engine exception, and seeing which requests reached the engine.
+/// </summary>
+public sealed class EngineProbe
+{
+    private readonly List<IReadOnlyList<GenerationRequest>> _batches = [];
+    private volatile TaskCompletionSource? _gate;
+    private readonly TaskCompletionSource _loadGate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _entered = new(0);
+
+    public EngineProbe(bool holdLoading = false)
+    {
+        if (!holdLoading) _loadGate.SetResult();
+    }
+
+    private int _cancelledCalls;
+
+    /// <summary>Engine calls that were cancelled while held.</summary>
+    public int CancelledCalls => Volatile.Read(ref _cancelledCalls);
+
+    /// <summary>A prompt that makes the engine call throw (an ORT fault stand-in).</summary>
+    public string? FailingPrompt { get; set; }
+
+    /// <summary>Every batch that reached the engine (warm-up excluded), in order.</summary>
+    public IReadOnlyList<IReadOnlyList<GenerationRequest>> Batches
+    {
+        get { lock (_batches) return [.. _batches]; }
+    }
+
+    public IEnumerable<string> PromptsSeen => Batches.SelectMany(b => b.Select(r => r.Prompt));
+
+    /// <summary>From now on, engine calls wait until <see cref="Release"/>.</summary>
+    public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release() => _gate?.TrySetResult();
+
+    public void ReleaseLoading() => _loadGate.TrySetResult();
+
+    /// <summary>Waits until a held engine call has started (the worker is busy).</summary>
+    public async Task WaitForHeldCallAsync(TimeSpan timeout)
+    {
+        if (!await _entered.WaitAsync(timeout)) throw new TimeoutException("no engine call started");
+    }
+
+    internal void WaitForLoading() => _loadGate.Task.Wait();
+
+    internal IReadOnlyList<GeneratedImage> Generate(IGenerationEngine inner, IReadOnlyList<GenerationRequest> batch, IProgress<StepProgress>? progress, CancellationToken cancellationToken)
+    {
+        var isWarmUp = batch.Count == 1 && batch[0].Prompt == "warm-up";
+        if (!isWarmUp)
+        {
+            lock (_batches) _batches.Add(batch);
+            if (_gate is { } gate)
+            {
+                _entered.Release();
+                try
+                {
+                    gate.Task.Wait(cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref _cancelledCalls);
+                    throw;
+                }
+            }
+            if (FailingPrompt is { } failing && batch.Any(r => r.Prompt == failing))
+                throw new InvalidOperationException("simulated ONNX Runtime fault");
+        }
+        return inner.Generate(batch, progress, cancellationToken);
+    }
+}
+
+/// <summary>Loads the real engine through <see cref="PipelineEngineLoader"/> and wraps it with an <see cref="EngineProbe"/>.</summary>
+public sealed class ProbedEngineLoader(PipelineEngineLoader inner, EngineProbe probe) : IGenerationEngineLoader
+{
+    public IGenerationEngine Load(CancellationToken cancellationToken)
+    {
+        probe.WaitForLoading();
+        return new ProbedEngine(inner.Load(cancellationToken), probe);
+    }
+
+    private sealed class ProbedEngine(IGenerationEngine inner, EngineProbe probe) : IGenerationEngine
+    {
+        public ModelInfo Model => inner.Model;
+
+        public TokenizedPrompt Tokenize(string prompt) => inner.Tokenize(prompt);
+
+        public IReadOnlyList<GeneratedImage> Generate(IReadOnlyList<GenerationRequest> batch, IProgress<StepProgress>? progress, CancellationToken cancellationToken) =>
+            probe.Generate(inner, batch, progress, cancellationToken);
+
+        public void Dispose() => inner.Dispose();
+    }
+}

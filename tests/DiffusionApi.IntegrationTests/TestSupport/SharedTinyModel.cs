@@ -1,0 +1,29 @@
+using DiffusionEngine.TinyModel;
+
+namespace DiffusionApi.IntegrationTests.TestSupport;
+
+/// <summary>
+/// One built-in tiny model folder shared by every factory and service process of this test run, written once by the
+/// engine's own <see cref="TinyModelBuilder.EnsureDefault"/> into a fresh temp folder (so it always matches the engine
+/// under test) and removed when the run ends. Tests of the first-start path use an empty model path instead.
+/// </summary>
+public static class SharedTinyModel
+{
+    private static readonly Lazy<string> Folder = new(() =>
+    {
+        var root = System.IO.Directory.CreateTempSubdirectory("diffusion-api-tests-model-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                System.IO.Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
+        return TinyModelBuilder.EnsureDefault(root);
+    });
+
+    public static string Directory => Folder.Value;
+}
