@@ -71,6 +71,21 @@ public sealed class DdimScheduler : IScheduler
     /// <inheritdoc />
     public float InitNoiseSigma => 1f;
 
+    /// <summary>
+    /// With leading spacing the last timestep is (n − 1)·⌊T/n⌋ + steps_offset, which passes the training range when
+    /// n is close to T (diffusers then fails with an IndexError deep in step); say so up front instead.
+    /// </summary>
+    private void CheckLeadingScheduleFits(int numInferenceSteps, int ratio)
+    {
+        var last = (numInferenceSteps - 1) * ratio + _stepsOffset;
+        if (last >= NumTrainTimesteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
+                $"numInferenceSteps {numInferenceSteps} with leading timestep spacing and steps_offset {_stepsOffset} reaches timestep {last}, " +
+                $"beyond the {NumTrainTimesteps} training timesteps; use at most {NumTrainTimesteps - _stepsOffset} steps");
+        }
+    }
+
     /// <inheritdoc />
     public void SetTimesteps(int numInferenceSteps)
     {
@@ -91,6 +106,7 @@ public sealed class DdimScheduler : IScheduler
                 break;
             case "leading":
                 var ratio = NumTrainTimesteps / numInferenceSteps;
+                CheckLeadingScheduleFits(numInferenceSteps, ratio);
                 for (var i = 0; i < numInferenceSteps; i++) timesteps[i] = (numInferenceSteps - 1 - i) * ratio + _stepsOffset;
                 break;
             default: // trailing

@@ -72,6 +72,22 @@ public sealed class PndmScheduler : IScheduler
     /// <inheritdoc />
     public float InitNoiseSigma => 1f;
 
+    // Copied from DdimScheduler.CheckLeadingScheduleFits
+    /// <summary>
+    /// With leading spacing the last timestep is (n − 1)·⌊T/n⌋ + steps_offset, which passes the training range when
+    /// n is close to T (diffusers then fails with an IndexError deep in step); say so up front instead.
+    /// </summary>
+    private void CheckLeadingScheduleFits(int numInferenceSteps, int ratio)
+    {
+        var last = (numInferenceSteps - 1) * ratio + _stepsOffset;
+        if (last >= NumTrainTimesteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
+                $"numInferenceSteps {numInferenceSteps} with leading timestep spacing and steps_offset {_stepsOffset} reaches timestep {last}, " +
+                $"beyond the {NumTrainTimesteps} training timesteps; use at most {NumTrainTimesteps - _stepsOffset} steps");
+        }
+    }
+
     /// <inheritdoc />
     /// <remarks>The schedule has more entries than <paramref name="numInferenceSteps"/>: PLMS repeats its second timestep; PRK visits each of the last four timesteps three times.</remarks>
     public void SetTimesteps(int numInferenceSteps)
@@ -102,6 +118,7 @@ public sealed class PndmScheduler : IScheduler
                 for (var i = 0; i < n; i++) baseSteps[i] = (int)ScheduleMath.Round(line[i]);
                 break;
             case "leading":
+                CheckLeadingScheduleFits(n, ratio);
                 for (var i = 0; i < n; i++) baseSteps[i] = i * ratio + _stepsOffset;
                 break;
             default: // trailing

@@ -66,6 +66,21 @@ public class SchedulerContractTests
         Assert.Equal(firstTimestep, scheduler.Timesteps[0]);
     }
 
+    [SharedDataTheory]
+    [InlineData("ddim")]
+    [InlineData("pndm")]
+    public void Sd15Config_LeadingSpacingPastTheTrainingRange_FailsUpFrontNamingTheLimit(string id)
+    {
+        // SD 1.5's steps_offset 1 with leading spacing puts 1000 steps' last timestep at 1000, past alphas_cumprod.
+        var scheduler = SchedulerFactory.Create(id, Sd15Config());
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => scheduler.SetTimesteps(1000));
+        Assert.Contains("use at most 999 steps", error.Message);
+
+        var latents = Generate(scheduler, 999, seed: 2, length: 16);
+        Assert.All(scheduler.Timesteps, t => Assert.InRange(t, 0f, 999f));
+        Assert.All(latents, v => Assert.True(float.IsFinite(v)));
+    }
+
     [Theory]
     [MemberData(nameof(AllIds))]
     public void SameInputs_GiveIdenticalResults(string id)
