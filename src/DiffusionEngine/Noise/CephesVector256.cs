@@ -12,7 +12,7 @@ namespace DiffusionEngine.Noise;
 /// GCC contracts a multiply into the add that consumes it; where two products meet in one add, the product written
 /// first in the source is the one fused. Every <c>Vector256.FusedMultiplyAdd</c> below stands where the
 /// compiled kernel has a <c>vfmadd</c>/<c>vfnmadd</c>/<c>vfmsub</c>, every plain operator where it has a separate
-/// <c>vmulps</c>/<c>vaddps</c> (read off GCC 12's assembly; see docs/noise-parity.md). Change nothing here without
+/// <c>vmulps</c>/<c>vaddps</c> (read off GCC 12's assembly; see BENCHMARKS.md, "Seed parity"). Change nothing here without
 /// rerunning the measured-latent tests: one moved rounding changes about 1 in 40 values by an ulp.
 /// </remarks>
 internal static class CephesVector256
