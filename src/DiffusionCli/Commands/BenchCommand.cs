@@ -65,20 +65,25 @@ public static class BenchCommand
     private static void BenchThroughput(StableDiffusionPipeline pipeline, int size, int steps, int[] batchSizes, int iterations, CancellationToken cancellationToken)
     {
         Console.WriteLine();
-        Console.WriteLine($"| batch | size | steps | images/s | s/image | wall s | ORT Run s | overhead ratio |");
-        Console.WriteLine($"|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| batch | size | steps | images/s | s/image | wall s | ORT Run s | overhead ratio | managed KiB/generation | GCs gen0/1/2 |");
+        Console.WriteLine($"|---|---|---|---|---|---|---|---|---|---|");
         foreach (var batchSize in batchSizes)
         {
             var batch = MakeBatch(batchSize, size, steps);
             pipeline.Generate(batch, cancellationToken: cancellationToken); // warm-up: ORT allocates its arenas on the first runs
             pipeline.RunTimer.Reset();
+            // Managed allocations of the generating thread (Generate runs on it) and the collections they cause.
+            var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
             var start = Stopwatch.GetTimestamp();
             for (var i = 0; i < iterations; i++) pipeline.Generate(batch, cancellationToken: cancellationToken);
             var wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            var allocatedKib = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / 1024.0 / iterations;
+            var collections = $"{GC.CollectionCount(0) - collectionsBefore[0]}/{GC.CollectionCount(1) - collectionsBefore[1]}/{GC.CollectionCount(2) - collectionsBefore[2]}";
             var ort = pipeline.RunTimer.Elapsed.TotalSeconds;
             var images = batchSize * iterations;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {batchSize} | {size}×{size} | {steps} | {images / wall:F2} | {wall / images:F3} | {wall:F2} | {ort:F2} | {wall / ort:F4} |"));
+                $"| {batchSize} | {size}×{size} | {steps} | {images / wall:F2} | {wall / images:F3} | {wall:F2} | {ort:F2} | {wall / ort:F4} | {allocatedKib:F0} | {collections} |"));
         }
     }
 
