@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using DiffusionEngine.Models;
@@ -147,10 +148,16 @@ public sealed class StableDiffusionPipeline : IDisposable
 
         using var runOptions = new RunOptions();
         using var terminateOnCancel = cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions);
+        // The large per-generation buffers are rented once per generation and returned in finally (they may be longer
+        // than asked; every use below slices them to the exact length). Only the images' RGB arrays leave this method.
+        float[]? hiddenStates = null;
+        float[]? latentsBuffer = null;
+        float[]? unetInputBuffer = null;
+        float[]? unetOutputBuffer = null;
+        float[]? pixelsBuffer = null;
         try
         {
             // 2. Encode the prompts once per generation: rows [negative_0..n-1 ; prompt_0..n-1].
-            float[] hiddenStates;
             int hiddenSize;
             using (var activity = DiffusionTelemetry.Source.StartActivity(DiffusionTelemetry.TextEncodeActivity))
             {
@@ -170,20 +177,23 @@ public sealed class StableDiffusionPipeline : IDisposable
             // 4. Latents = noise · init_noise_sigma, each image from its own seeded stream (which the stochastic
             //    schedulers continue), so an image does not depend on the batch it runs in.
             var noise = new INoiseSource[batchSize];
-            var latents = new float[batchSize * latentLength];
+            latentsBuffer = ArrayPool<float>.Shared.Rent(batchSize * latentLength);
+            var latents = latentsBuffer.AsSpan(0, batchSize * latentLength);
             for (var i = 0; i < batchSize; i++)
             {
                 noise[i] = NoiseSources.Create(batch[i].Rng, batch[i].Seed);
-                var latent = latents.AsSpan(i * latentLength, latentLength);
+                var latent = latents.Slice(i * latentLength, latentLength);
                 noise[i].Fill(latent);
                 TensorPrimitives.Multiply(latent, schedulers[i].InitNoiseSigma, latent);
             }
 
             // 5. Denoising loop.
-            var unetInput = new float[unetBatch * latentLength];
-            var unetOutput = new float[unetBatch * latentLength];
+            unetInputBuffer = ArrayPool<float>.Shared.Rent(unetBatch * latentLength);
+            unetOutputBuffer = ArrayPool<float>.Shared.Rent(unetBatch * latentLength);
+            var unetInput = unetInputBuffer.AsSpan(0, unetBatch * latentLength);
+            var unetOutput = unetOutputBuffer.AsSpan(0, unetBatch * latentLength);
             using (var activity = DiffusionTelemetry.Source.StartActivity(DiffusionTelemetry.DenoiseActivity))
-            using (var unet = _unet.Bind(unetInput, hiddenStates, unetOutput, unetBatch, latentHeight, latentWidth, Tokenizer.MaxLength, hiddenSize))
+            using (var unet = _unet.Bind(unetInputBuffer, hiddenStates, unetOutputBuffer, unetBatch, latentHeight, latentWidth, Tokenizer.MaxLength, hiddenSize))
             {
                 activity?.SetTag("diffusion.batch_size", batchSize);
                 activity?.SetTag("diffusion.unet_batch_size", unetBatch);
@@ -201,10 +211,10 @@ public sealed class StableDiffusionPipeline : IDisposable
                     // 5a. scale_model_input, expanded to [uncond; cond] for guidance.
                     for (var i = 0; i < batchSize; i++)
                     {
-                        var cond = unetInput.AsSpan((condOffset + i) * latentLength, latentLength);
-                        latents.AsSpan(i * latentLength, latentLength).CopyTo(cond);
+                        var cond = unetInput.Slice((condOffset + i) * latentLength, latentLength);
+                        latents.Slice(i * latentLength, latentLength).CopyTo(cond);
                         schedulers[i].ScaleModelInput(cond, step);
-                        if (doGuidance) cond.CopyTo(unetInput.AsSpan(i * latentLength, latentLength));
+                        if (doGuidance) cond.CopyTo(unetInput.Slice(i * latentLength, latentLength));
                     }
 
                     // 5b. Predict the noise.
@@ -213,15 +223,15 @@ public sealed class StableDiffusionPipeline : IDisposable
                     // 5c. Guidance per image (noise = u + s·(c − u), in place in the cond half), then the scheduler step x_t → x_{t−1}.
                     for (var i = 0; i < batchSize; i++)
                     {
-                        var prediction = unetOutput.AsSpan((condOffset + i) * latentLength, latentLength);
+                        var prediction = unetOutput.Slice((condOffset + i) * latentLength, latentLength);
                         var scale = batch[i].GuidanceScale;
                         if (doGuidance && scale > 1f)
                         {
-                            var uncond = unetOutput.AsSpan(i * latentLength, latentLength);
+                            var uncond = unetOutput.Slice(i * latentLength, latentLength);
                             TensorPrimitives.Subtract(prediction, uncond, prediction);
                             TensorPrimitives.MultiplyAdd(prediction, scale, uncond, prediction);
                         }
-                        schedulers[i].Step(prediction, step, latents.AsSpan(i * latentLength, latentLength), noise[i]);
+                        schedulers[i].Step(prediction, step, latents.Slice(i * latentLength, latentLength), noise[i]);
                     }
 
                     progress?.Report(new StepProgress(step + 1, timesteps.Count, Stopwatch.GetElapsedTime(stepStart)));
@@ -230,12 +240,12 @@ public sealed class StableDiffusionPipeline : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
 
             // 6. Decode latents / scaling_factor with the VAE.
-            var pixels = new float[batchSize * 3 * first.Width * first.Height];
+            pixelsBuffer = ArrayPool<float>.Shared.Rent(batchSize * 3 * first.Width * first.Height);
             using (var activity = DiffusionTelemetry.Source.StartActivity(DiffusionTelemetry.VaeDecodeActivity))
             {
                 activity?.SetTag("diffusion.batch_size", batchSize);
                 TensorPrimitives.Divide(latents, _folder.VaeScalingFactor, latents);
-                _vaeDecoder.Decode(runOptions, latents, pixels, batchSize, latentHeight, latentWidth);
+                _vaeDecoder.Decode(runOptions, latentsBuffer, pixelsBuffer, batchSize, latentHeight, latentWidth);
             }
 
             // 7. Pixels: round(clamp(x/2 + 0.5, 0, 1) · 255), interleaved RGB.
@@ -243,7 +253,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             var imageLength = 3 * first.Width * first.Height;
             for (var i = 0; i < batchSize; i++)
             {
-                var rgb = PixelConverter.ToRgb(pixels.AsSpan(i * imageLength, imageLength), first.Width, first.Height);
+                var rgb = PixelConverter.ToRgb(pixelsBuffer.AsSpan(i * imageLength, imageLength), first.Width, first.Height);
                 images[i] = new GeneratedImage(batch[i], first.Width, first.Height, rgb);
             }
             PipelineLog.GenerationCompleted(_logger, batchSize, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
@@ -253,6 +263,14 @@ public sealed class StableDiffusionPipeline : IDisposable
         {
             // The terminate flag aborted a Run in flight.
             throw new OperationCanceledException("generation was cancelled while a model was running", ex, cancellationToken);
+        }
+        finally
+        {
+            if (pixelsBuffer is not null) ArrayPool<float>.Shared.Return(pixelsBuffer);
+            if (unetOutputBuffer is not null) ArrayPool<float>.Shared.Return(unetOutputBuffer);
+            if (unetInputBuffer is not null) ArrayPool<float>.Shared.Return(unetInputBuffer);
+            if (latentsBuffer is not null) ArrayPool<float>.Shared.Return(latentsBuffer);
+            if (hiddenStates is not null) ArrayPool<float>.Shared.Return(hiddenStates);
         }
     }
 
@@ -266,7 +284,10 @@ public sealed class StableDiffusionPipeline : IDisposable
         _sessions.Dispose();
     }
 
-    /// <summary>Tokenizes and encodes [negative prompts; prompts] (prompts only without guidance) into [rows, 77, hidden] float32.</summary>
+    /// <summary>
+    /// Tokenizes and encodes [negative prompts; prompts] (prompts only without guidance) into [rows, 77, hidden] float32,
+    /// in an array rented from <see cref="ArrayPool{T}.Shared"/> that the caller returns.
+    /// </summary>
     private float[] EncodePrompts(IReadOnlyList<GenerationRequest> batch, bool doGuidance, RunOptions runOptions, out int hiddenSize)
     {
         var sequence = Tokenizer.MaxLength;

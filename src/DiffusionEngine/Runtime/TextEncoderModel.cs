@@ -53,7 +53,9 @@ internal sealed class TextEncoderModel : OnnxComponent
 
     /// <summary>
     /// Encodes <paramref name="rows"/> padded token rows of <paramref name="sequenceLength"/> ids each and returns the
-    /// hidden states as a new float32 array [rows, sequenceLength, hidden] (the caller owns it).
+    /// hidden states as float32 [rows, sequenceLength, hidden] in the first <c>rows·sequenceLength·hiddenSize</c>
+    /// elements of an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/> (it may be longer): the caller
+    /// owns it and returns it to that pool.
     /// </summary>
     public float[] Encode(RunOptions runOptions, long[] tokenIds, int rows, int sequenceLength, out int hiddenSize)
     {
@@ -65,10 +67,11 @@ internal sealed class TextEncoderModel : OnnxComponent
         var hidden = outputs[0];
         var outShape = hidden.GetTensorTypeAndShape().Shape;
         hiddenSize = checked((int)outShape[2]);
-        var result = new float[rows * sequenceLength * hiddenSize];
+        var length = rows * sequenceLength * hiddenSize;
+        var result = System.Buffers.ArrayPool<float>.Shared.Rent(length);
         if (hidden.GetTensorTypeAndShape().ElementDataType == TensorElementType.Float16)
         {
-            TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<Float16, Half>(hidden.GetTensorDataAsSpan<Float16>()), result);
+            TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<Float16, Half>(hidden.GetTensorDataAsSpan<Float16>()), result.AsSpan(0, length));
         }
         else
         {

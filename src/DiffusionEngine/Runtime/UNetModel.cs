@@ -72,7 +72,8 @@ internal sealed class UNetModel : OnnxComponent
     /// <summary>
     /// Binds one generation's buffers: <paramref name="sample"/> and <paramref name="output"/> are
     /// [batch, channels, h, w], <paramref name="hiddenStates"/> is [batch, sequence, hidden]. The caller owns the arrays
-    /// and keeps them alive until the binding is disposed; hidden states are converted for the model once, here.
+    /// and keeps them alive until the binding is disposed; they may be longer than the tensors (rented arrays), only
+    /// their prefixes are bound. Hidden states are converted for the model once, here.
     /// </summary>
     public UNetBinding Bind(float[] sample, float[] hiddenStates, float[] output, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize) =>
         new(this, sample, hiddenStates, output, batch, latentHeight, latentWidth, sequenceLength, hiddenSize);

@@ -48,7 +48,8 @@ internal sealed class VaeDecoderModel : OnnxComponent
 
     /// <summary>
     /// Decodes <paramref name="latents"/> [batch, 4, h, w] (already divided by the scaling factor) into
-    /// <paramref name="pixels"/> [batch, 3, 8h, 8w]. Both arrays are the caller's.
+    /// <paramref name="pixels"/> [batch, 3, 8h, 8w]. Both arrays are the caller's and may be longer than the tensors
+    /// (rented arrays); only their prefixes are read and written.
     /// </summary>
     public void Decode(RunOptions runOptions, float[] latents, float[] pixels, int batch, int latentHeight, int latentWidth)
     {

@@ -186,6 +186,30 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
     }
 
     [Fact]
+    public void Generate_RentsItsWorkingBuffers_SoOnlyTheReturnedImageGrowsWithTheSize()
+    {
+        // Per generation, only the caller's RGB array may grow with the image: latents, the CFG-doubled UNet input and
+        // output, hidden states and the VAE's float pixels (3·W·H floats) come from ArrayPool. Each size runs once first
+        // so the pool holds its buffers.
+        var small = BytesAllocatedByGenerate(size: 128);
+        var large = BytesAllocatedByGenerate(size: 256);
+        var rgbGrowth = 3 * (256 * 256 - 128 * 128);
+
+        Assert.True(large - small <= rgbGrowth + 16 * 1024,
+            $"Generate allocated {large} bytes at 256×256 but {small} bytes at 128×128; only the RGB output should grow ({rgbGrowth} bytes)");
+    }
+
+    [Fact]
+    public void Generate_WithReusedBuffers_GivesTheSameBytesAfterOtherGenerations()
+    {
+        var first = Pipeline.Generate([Request(seed: 5)])[0];
+        Pipeline.Generate([Request("another prompt", seed: 6, guidance: 1f), Request("a third", seed: 7)]);
+        var again = Pipeline.Generate([Request(seed: 5)])[0];
+
+        Assert.Equal(first.Rgb, again.Rgb);
+    }
+
+    [Fact]
     public void Generate_EmitsOneActivityPerStage()
     {
         var names = new ConcurrentQueue<string>();
@@ -212,6 +236,17 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
         Assert.Equal(Pipeline.Tokenizer.MaxLength, model.TokenizerMaxLength);
         Assert.Equal("CPU", model.ExecutionProvider);
         Assert.False(string.IsNullOrEmpty(model.DefaultScheduler));
+    }
+
+    private long BytesAllocatedByGenerate(int size)
+    {
+        // Euler keeps no latent-sized history (PNDM's per-generation ets buffers would grow with the size: scheduler
+        // state, not the pipeline's buffers).
+        GenerationRequest[] request = [Request(size: size, steps: 2) with { Scheduler = "euler" }];
+        Pipeline.Generate(request);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Pipeline.Generate(request);
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     private long MaxBytesAllocatedPerStep(int size)
