@@ -44,6 +44,23 @@ internal abstract class OnnxComponent : IDisposable
         }
     }
 
+    /// <summary>Creates an I/O binding on this model's session; the caller disposes it.</summary>
+    public OrtIoBinding CreateIoBinding() => Session.CreateIoBinding();
+
+    /// <summary>Runs the model on the values bound in <paramref name="binding"/> (inputs and preallocated outputs).</summary>
+    public void RunWithBinding(RunOptions runOptions, OrtIoBinding binding)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            Session.RunWithBinding(runOptions, binding);
+        }
+        finally
+        {
+            _timer.Add(start, Stopwatch.GetTimestamp());
+        }
+    }
+
     /// <summary>Runs the model and lets ORT allocate the outputs (for outputs whose shape is only known after the run). The caller disposes the result.</summary>
     public IDisposableReadOnlyCollection<OrtValue> Run(RunOptions runOptions, string[] inputNames, OrtValue[] inputs, string[] outputNames)
     {

@@ -7,8 +7,8 @@ namespace DiffusionEngine.Runtime;
 /// <summary>
 /// The denoising UNet: <c>sample</c> [batch, 4, h, w], <c>timestep</c> (int64 [batch] | float32 rank-0 | float16
 /// rank-0 or [batch]), <c>encoder_hidden_states</c> [batch, sequence, hidden] → <c>out_sample</c> [batch, 4, h, w];
-/// float tensors may be float32 or float16. <see cref="Bind"/> wraps one generation's buffers once; the per-step
-/// <see cref="UNetBinding.Run"/> allocates nothing.
+/// float tensors may be float32 or float16. <see cref="Bind"/> wraps one generation's buffers once (hidden states
+/// bound once per generation); the per-step <see cref="UNetBinding.Run"/> allocates nothing.
 /// </summary>
 internal sealed class UNetModel : OnnxComponent
 {
@@ -79,7 +79,14 @@ internal sealed class UNetModel : OnnxComponent
         new(this, sample, hiddenStates, output, batch, latentHeight, latentWidth, sequenceLength, hiddenSize);
 }
 
-/// <summary>One generation's UNet inputs and outputs, wrapped once; <see cref="Run"/> is the per-step call.</summary>
+/// <summary>
+/// One generation's UNet inputs and outputs, bound once through ONNX Runtime's I/O binding; <see cref="Run"/> is the
+/// per-step call. The hidden states do not change during the loop, so they are bound once: with a device execution
+/// provider (CUDA) that is their only host→device copy per generation, instead of one per step as with plain Run.
+/// I/O binding copies at bind time, so the sample and the timestep, whose host buffers change every step, are rebound
+/// before each Run; the output is bound to the host buffer (ORT writes it there, copying back from the device when
+/// the model ran on one). On the CPU provider every binding wraps the host memory itself (no copies).
+/// </summary>
 internal sealed class UNetBinding : IDisposable
 {
     private readonly UNetModel _model;
@@ -87,10 +94,7 @@ internal sealed class UNetBinding : IDisposable
     private readonly FloatTensorBinding _hidden;
     private readonly FloatTensorBinding _output;
     private readonly TimestepBinding _timestep;
-    private readonly string[] _inputNames = [UNetModel.SampleName, UNetModel.TimestepName, UNetModel.HiddenStatesName];
-    private readonly OrtValue[] _inputs;
-    private readonly string[] _outputNames;
-    private readonly OrtValue[] _outputs;
+    private readonly OrtIoBinding _binding;
 
     internal UNetBinding(UNetModel model, float[] sample, float[] hiddenStates, float[] output, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize)
     {
@@ -100,10 +104,10 @@ internal sealed class UNetBinding : IDisposable
         _hidden = new FloatTensorBinding(hiddenStates, [batch, sequenceLength, hiddenSize], model.HiddenStatesType);
         _output = new FloatTensorBinding(output, latentShape, model.OutputType);
         _timestep = new TimestepBinding(model.TimestepType, model.TimestepRank, batch);
+        _binding = model.CreateIoBinding();
         _hidden.CopyHostToModel();
-        _inputs = [_sample.Value, _timestep.Value, _hidden.Value];
-        _outputNames = [model.OutputName];
-        _outputs = [_output.Value];
+        _binding.BindInput(UNetModel.HiddenStatesName, _hidden.Value);
+        _binding.BindOutput(model.OutputName, _output.Value);
     }
 
     /// <summary>Predicts the noise for the current sample buffer at <paramref name="timestep"/> into the output buffer.</summary>
@@ -111,12 +115,17 @@ internal sealed class UNetBinding : IDisposable
     {
         _timestep.Set(timestep);
         _sample.CopyHostToModel();
-        _model.Run(runOptions, _inputNames, _inputs, _outputNames, _outputs);
+        _binding.BindInput(UNetModel.SampleName, _sample.Value);
+        _binding.BindInput(UNetModel.TimestepName, _timestep.Value);
+        _binding.SynchronizeBoundInputs();
+        _model.RunWithBinding(runOptions, _binding);
+        _binding.SynchronizeBoundOutputs();
         _output.CopyModelToHost();
     }
 
     public void Dispose()
     {
+        _binding.Dispose();
         _sample.Dispose();
         _hidden.Dispose();
         _output.Dispose();
