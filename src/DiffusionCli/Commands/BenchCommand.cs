@@ -55,7 +55,7 @@ public static class BenchCommand
             }
             catch (Exception ex) when (ex is ModelLoadException or ArgumentException or ExecutionProviderUnavailableException)
             {
-                Console.Error.WriteLine($"error: {ex.Message}");
+                Console.Error.WriteLine($"error: {CliModel.ErrorMessage(ex)}");
                 return Task.FromResult(1);
             }
         });

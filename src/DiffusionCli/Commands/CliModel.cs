@@ -13,6 +13,15 @@ internal static class CliModel
     public static string Resolve(DirectoryInfo? model) =>
         model?.FullName ?? TinyModelBuilder.EnsureDefault(DataDirectories.Default);
 
+    /// <summary>
+    /// An engine error as the user should read it: the message without ArgumentException's " (Parameter 'x')" suffix,
+    /// which names a C# parameter (e.g. 'batch' for a bad scheduler name) rather than the option the user typed.
+    /// </summary>
+    public static string ErrorMessage(Exception error) =>
+        error is ArgumentException { ParamName: { } name } && error.Message.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal)
+            ? error.Message[..^$" (Parameter '{name}')".Length]
+            : error.Message;
+
     public static ExecutionProviderKind ParseProvider(string? name) => name switch
     {
         null or "auto" => ExecutionProviderKind.Auto,

@@ -54,12 +54,13 @@ public static class GenerateCommand
                 Rng = parseResult.GetValue(rng) == "gpu" ? RngKind.Gpu : RngKind.Cpu,
             };
             var options = new PipelineOptions { ExecutionProvider = CliModel.ParseProvider(parseResult.GetValue(provider)) };
-            return Task.FromResult(Run(parseResult.GetValue(model), request, options, parseResult.GetValue(format)!, parseResult.GetValue(output)!, cancellationToken));
+            return Task.FromResult(Run(parseResult.GetValue(model), request, options, parseResult.GetValue(format)!, parseResult.GetValue(output)!,
+                parseResult.InvocationConfiguration.Error, cancellationToken));
         });
         return command;
     }
 
-    private static int Run(DirectoryInfo? model, GenerationRequest request, PipelineOptions options, string formatName, FileInfo output, CancellationToken cancellationToken)
+    private static int Run(DirectoryInfo? model, GenerationRequest request, PipelineOptions options, string formatName, FileInfo output, TextWriter errors, CancellationToken cancellationToken)
     {
         try
         {
@@ -91,12 +92,12 @@ public static class GenerateCommand
         }
         catch (Exception ex) when (ex is ModelLoadException or ArgumentException or ExecutionProviderUnavailableException)
         {
-            Console.Error.WriteLine($"error: {ex.Message}");
+            errors.WriteLine($"error: {CliModel.ErrorMessage(ex)}");
             return 1;
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("cancelled");
+            errors.WriteLine("cancelled");
             return 130;
         }
     }

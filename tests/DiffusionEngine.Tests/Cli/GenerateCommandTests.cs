@@ -52,6 +52,23 @@ public sealed class GenerateCommandTests(TinyModelFixture models)
         Assert.False(File.Exists(output));
     }
 
+    [Theory]
+    [InlineData("--width", "500", "error: width must be a multiple of 8 but was 500")]
+    [InlineData("--scheduler", "foo", "but was 'foo'")]
+    public void Generate_WithAnInvalidValue_PrintsTheEngineMessageWithoutTheCSharpParameterName(string option, string value, string expected)
+    {
+        var errors = new StringWriter();
+
+        var exitCode = new RootCommand { GenerateCommand.Create() }
+            .Parse(["generate", "--model", models.DefaultModel, "--prompt", "x", option, value, "--provider", "cpu", "--out", Path.Combine(Path.GetTempPath(), "never.png")])
+            .Invoke(new InvocationConfiguration { Error = errors });
+
+        Assert.Equal(1, exitCode);
+        var message = errors.ToString().TrimEnd();
+        Assert.Contains(expected, message);
+        Assert.DoesNotContain("(Parameter '", message);
+    }
+
     [Fact]
     public void Generate_WithAMissingModelFolder_ExitsWithOne()
     {
