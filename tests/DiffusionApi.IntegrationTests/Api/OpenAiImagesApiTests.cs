@@ -9,16 +9,8 @@ using OpenAI.Images;
 
 namespace DiffusionApi.IntegrationTests.Api;
 
-public sealed class OpenAiImagesApiTests(OpenAiImagesApiTests.Fixture fixture) : IClassFixture<OpenAiImagesApiTests.Fixture>
+public sealed class OpenAiImagesApiTests(ReadyServiceFixture fixture) : IClassFixture<ReadyServiceFixture>
 {
-    public sealed class Fixture : IAsyncLifetime
-    {
-        public DiffusionApiFactory Factory { get; } = new();
-        public HttpClient Client { get; private set; } = null!;
-        public async Task InitializeAsync() => Client = await Factory.CreateReadyClientAsync();
-        public async Task DisposeAsync() => await Factory.DisposeAsync();
-    }
-
     private HttpClient Client => fixture.Client;
 
     [Fact]

@@ -214,7 +214,7 @@ public sealed partial class HelmChartTests
     [Fact]
     public void Autoscaling_ScalesOnTheServiceQueueDepthMetric()
     {
-        // CONTRACTS.md: gauge "diffusion.queue.depth" is exported to Prometheus as diffusion_queue_depth.
+        // docs/api.md (Observability): gauge "diffusion.queue.depth" is exported to Prometheus as diffusion_queue_depth.
         Assert.Contains("name: diffusion_queue_depth", Template("hpa.yaml"), StringComparison.Ordinal);
         Assert.Contains("diffusion_queue_depth{", Template("scaledobject.yaml"), StringComparison.Ordinal);
         Assert.Contains(_chart.Values.Scalar("autoscaling.kind"), new[] { "hpa", "keda" });

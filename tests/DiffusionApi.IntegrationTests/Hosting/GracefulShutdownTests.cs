@@ -1,5 +1,6 @@
 using System.Net;
 using DiffusionApi.IntegrationTests.TestSupport;
+using DiffusionApi.Testing;
 
 namespace DiffusionApi.IntegrationTests.Hosting;
 
@@ -10,7 +11,7 @@ public sealed class GracefulShutdownTests
     public async Task Sigterm_FinishesRunningAndQueuedJobs_ThenExitsCleanly()
     {
         if (!OperatingSystem.IsLinux()) return; // signals: Linux containers are the target
-        await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string>
+        await using var service = await ServiceProcess.StartAsync(SharedTinyModel.Directory, new Dictionary<string, string>
         {
             ["Diffusion:Batching:MaxBatchSize"] = "1",
             ["Diffusion:Batching:MaxDelayMs"] = "0",
@@ -41,7 +42,7 @@ public sealed class GracefulShutdownTests
     public async Task Sigterm_WhileAJobDrains_NewJobsAndReadinessGet503WithRetryAfter_NotARefusedConnection()
     {
         if (!OperatingSystem.IsLinux()) return;
-        await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string>
+        await using var service = await ServiceProcess.StartAsync(SharedTinyModel.Directory, new Dictionary<string, string>
         {
             ["Diffusion:ShutdownTimeoutSeconds"] = "60",
             ["Diffusion:Queue:RetryAfterSeconds"] = "9",
@@ -70,7 +71,7 @@ public sealed class GracefulShutdownTests
     public async Task Sigterm_WhenAJobOutlastsTheShutdownTimeout_ExitsWithinTheTimeout()
     {
         if (!OperatingSystem.IsLinux()) return;
-        await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string>
+        await using var service = await ServiceProcess.StartAsync(SharedTinyModel.Directory, new Dictionary<string, string>
         {
             ["Diffusion:ShutdownTimeoutSeconds"] = "1",
         });
