@@ -33,6 +33,28 @@ public sealed class OpenAiImagesApiTests(ReadyServiceFixture fixture) : IClassFi
         }
     }
 
+    [Theory]
+    [InlineData("gpu", "RNG: NV")]
+    [InlineData("cpu", "RNG: CPU")]
+    public async Task PostGenerations_PngInfotext_RecordsEachImagesSeedAndTheRng(string rng, string recorded)
+    {
+        var request = (Dictionary<string, object?>)Requests.Small(seed: 500, n: 2);
+        request["rng"] = rng;
+
+        var response = await Client.PostGenerationsAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var data = body.RootElement.GetProperty("data").EnumerateArray().ToArray();
+        for (var i = 0; i < data.Length; i++)
+        {
+            var parameters = Images.PngText(Convert.FromBase64String(data[i].GetProperty("b64_json").GetString()!), "parameters");
+            Assert.NotNull(parameters);
+            Assert.Contains($"Seed: {500 + i},", parameters, StringComparison.Ordinal);
+            Assert.Contains(recorded, parameters, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task PostGenerations_ImageOfSeedPlusIndex_EqualsThatSeedRequestedAlone()
     {
