@@ -99,6 +99,24 @@ public sealed class OpenAiImagesApiTests(ReadyServiceFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task PostGenerations_UrlFormat_BehindATlsProxy_ReturnsTheClientsSchemeAndHost_WhenForwardedHeadersAreOn()
+    {
+        // ASPNETCORE_FORWARDEDHEADERS_ENABLED=true (the chart sets it with its Ingress) honours X-Forwarded-Proto.
+        await using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["ForwardedHeaders_Enabled"] = "true" });
+        var client = await factory.CreateReadyClientAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/images/generations") { Content = JsonContent.Create(Requests.Small(responseFormat: "url")) };
+        request.Headers.Host = "diffusion.example.com";
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        request.Headers.Add("X-Forwarded-For", "203.0.113.7");
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var url = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data")[0].GetProperty("url").GetString();
+        Assert.StartsWith("https://diffusion.example.com/v1/images/", url, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OpenAiDotNetSdk_GeneratesAnImageThroughThisService()
     {
         var models = await Client.GetFromJsonAsync<JsonElement>("/v1/models");

@@ -212,6 +212,15 @@ public sealed partial class HelmChartTests
     }
 
     [Fact]
+    public void Ingress_TurnsOnForwardedHeaders_SoStoredImageUrlsKeepTheClientsScheme()
+    {
+        var configMap = Template("configmap.yaml");
+        var guard = configMap.IndexOf("{{- if .Values.ingress.enabled }}", StringComparison.Ordinal);
+        Assert.True(guard >= 0, "configmap.yaml does not depend on ingress.enabled");
+        Assert.True(configMap.IndexOf("ASPNETCORE_FORWARDEDHEADERS_ENABLED: \"true\"", guard, StringComparison.Ordinal) > guard);
+    }
+
+    [Fact]
     public void Autoscaling_ScalesOnTheServiceQueueDepthMetric()
     {
         // docs/api.md (Observability): gauge "diffusion.queue.depth" is exported to Prometheus as diffusion_queue_depth.
