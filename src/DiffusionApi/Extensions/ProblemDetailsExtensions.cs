@@ -42,11 +42,12 @@ public static class ProblemDetailsExtensions
         {
             if (exception is not BadHttpRequestException bad) return false;
             httpContext.Response.StatusCode = bad.StatusCode;
+            var fields = bad.InnerException is JsonException ? await EveryBadFieldAsync(httpContext, cancellationToken) : null;
             var details = bad.InnerException is JsonException json
-                ? new HttpValidationProblemDetails(await EveryBadFieldAsync(httpContext, cancellationToken) ?? new Dictionary<string, string[]> { [FieldOf(json)] = [MessageFor(json)] })
+                ? new HttpValidationProblemDetails(fields ?? new Dictionary<string, string[]> { [FieldOf(json)] = [MessageFor(json)] })
                 {
                     Title = "The request is invalid",
-                    Detail = "The body is not valid JSON for this endpoint.",
+                    Detail = fields is null ? "The body is not valid JSON for this endpoint." : "See errors: every field with a value of the wrong type is listed.",
                 }
                 : new Microsoft.AspNetCore.Mvc.ProblemDetails { Title = "Bad request", Detail = bad.Message };
             details.Status = bad.StatusCode;
