@@ -23,7 +23,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dockerfile="$repo_root/deploy/Dockerfile"
 ready_timeout="${SMOKE_READY_TIMEOUT:-240}"
 publish_timeout="${SMOKE_PUBLISH_TIMEOUT:-900}"
-shutdown_timeout_default=30   # Diffusion:ShutdownTimeoutSeconds default (CONTRACTS.md)
+shutdown_timeout_default=30   # Diffusion:ShutdownTimeoutSeconds default (docs/api.md, "Configuration")
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/diffusion-smoke.XXXXXX")"
 server_pid=""

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text;
 using DiffusionApi.Bench;
+using DiffusionApi.Testing;
 using DiffusionEngine.TinyModel;
 
 // dotnet run -c Release --project bench/DiffusionApi.Bench -- [--requests N] [--out docs/api-bench.md]
@@ -26,6 +27,12 @@ var loadBefore = LoadAverage();
 var modelRoot = Directory.CreateTempSubdirectory("diffusion-api-bench-model-").FullName;
 var model = TinyModelBuilder.EnsureDefault(modelRoot);
 var report = new StringBuilder();
+Task<ServiceProcess> StartService(Dictionary<string, string> serviceSettings)
+{
+    // Per-request log lines would measure the console, not the service.
+    serviceSettings["Serilog:MinimumLevel:Default"] = "Warning";
+    return ServiceProcess.StartAsync(model, serviceSettings);
+}
 void Line(string text = "")
 {
     Console.WriteLine(text);
@@ -43,7 +50,7 @@ var eightBatch4Runs = new List<RunResult>();
 RunResult http1Delay;
 
 // 1. One client through HTTP (MaxDelayMs 0: a lone request would otherwise wait for company) against the same work in-process.
-await using (var service = await ServiceProcess.StartAsync(model, new Dictionary<string, string> { ["Diffusion:Batching:MaxBatchSize"] = "1", ["Diffusion:Batching:MaxDelayMs"] = "0" }))
+await using (var service = await StartService(new Dictionary<string, string> { ["Diffusion:Batching:MaxBatchSize"] = "1", ["Diffusion:Batching:MaxDelayMs"] = "0" }))
 {
     using var client = HttpLoad.CreateClient(service.BaseAddress);
     for (var round = 0; round < 3; round++)
@@ -60,7 +67,7 @@ for (var round = 0; round < 3; round++)
 {
     foreach (var maxBatch in new[] { 1, 4 })
     {
-        await using var service = await ServiceProcess.StartAsync(model, new Dictionary<string, string>
+        await using var service = await StartService(new Dictionary<string, string>
         {
             ["Diffusion:Batching:MaxBatchSize"] = maxBatch.ToString(CultureInfo.InvariantCulture),
             ["Diffusion:Batching:MaxDelayMs"] = "20",
@@ -70,7 +77,7 @@ for (var round = 0; round < 3; round++)
         (maxBatch == 1 ? eightBatch1Runs : eightBatch4Runs).Add(run);
     }
 }
-await using (var service = await ServiceProcess.StartAsync(model, new Dictionary<string, string> { ["Diffusion:Batching:MaxBatchSize"] = "4", ["Diffusion:Batching:MaxDelayMs"] = "20" }))
+await using (var service = await StartService(new Dictionary<string, string> { ["Diffusion:Batching:MaxBatchSize"] = "4", ["Diffusion:Batching:MaxDelayMs"] = "20" }))
 {
     using var client = HttpLoad.CreateClient(service.BaseAddress);
     http1Delay = await HttpLoad.GenerateAsync("HTTP, 1 client, MaxBatchSize 4, MaxDelayMs 20 (default)", client, settings, clients: 1, settings.Requests / 4);
@@ -86,7 +93,7 @@ var batchGain = MedianOf(eightBatch4Runs.Zip(eightBatch1Runs, (b4, b1) => b4.Req
 
 // 3. 503 latency: queue capacity 1, the worker busy with a long job and one job waiting; every further request is refused.
 RunResult rejections, rejections1;
-await using (var service = await ServiceProcess.StartAsync(model, new Dictionary<string, string>
+await using (var service = await StartService(new Dictionary<string, string>
 {
     ["Diffusion:Queue:Capacity"] = "1",
     ["Diffusion:Batching:MaxBatchSize"] = "1",

@@ -24,8 +24,11 @@ public static class JobsApi
             .WithDescription("Same fields as /v1/images/generations; the images are stored and returned as URLs.")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        group.MapGet("/{id}", GetJob).WithName("GetJob").WithSummary("A job's status, queue position, progress and, once done, its image URLs");
-        group.MapDelete("/{id}", CancelJob).WithName("CancelJob").WithSummary("Cancel a queued or running job");
+        group.MapGet("/{id}", GetJob).WithName("GetJob").WithSummary("A job's status, queue position, progress and, once done, its image URLs")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id}", CancelJob).WithName("CancelJob").WithSummary("Cancel a queued or running job")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/{id}/events", StreamEvents).WithName("JobEvents")
             .WithSummary("Server-Sent Events: queued(position) → progress(step, total) → completed / failed / cancelled")
             .Produces<JobStatusResponse>(StatusCodes.Status200OK, "text/event-stream")

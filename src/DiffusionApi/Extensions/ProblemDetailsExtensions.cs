@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using DiffusionApi.Options;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
 
 namespace DiffusionApi.Extensions;
@@ -41,15 +42,31 @@ public static class ProblemDetailsExtensions
         {
             if (exception is not BadHttpRequestException bad) return false;
             httpContext.Response.StatusCode = bad.StatusCode;
+            var fields = bad.InnerException is JsonException ? await EveryBadFieldAsync(httpContext, cancellationToken) : null;
             var details = bad.InnerException is JsonException json
-                ? new HttpValidationProblemDetails(new Dictionary<string, string[]> { [FieldOf(json)] = [MessageFor(json)] })
+                ? new HttpValidationProblemDetails(fields ?? new Dictionary<string, string[]> { [FieldOf(json)] = [MessageFor(json)] })
                 {
                     Title = "The request is invalid",
-                    Detail = "The body is not valid JSON for this endpoint.",
+                    Detail = fields is null ? "The body is not valid JSON for this endpoint." : "See errors: every field with a value of the wrong type is listed.",
                 }
                 : new Microsoft.AspNetCore.Mvc.ProblemDetails { Title = "Bad request", Detail = bad.Message };
             details.Status = bad.StatusCode;
             return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = details, Exception = exception });
+        }
+
+        /// <summary>Every field of the (buffered) body with a value of the wrong type; null when that cannot be told.</summary>
+        private static async Task<Dictionary<string, string[]>?> EveryBadFieldAsync(HttpContext context, CancellationToken cancellationToken)
+        {
+            // The exception handler has cleared the request's endpoint; the feature keeps the one that threw.
+            var endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint();
+            var bodyType = endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
+            var body = context.Request.Body;
+            if (bodyType is null || !body.CanSeek) return null;
+            body.Position = 0;
+            using var copy = new MemoryStream();
+            await body.CopyToAsync(copy, cancellationToken);
+            var options = context.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+            return JsonFieldErrors.Find(copy.GetBuffer().AsSpan(0, (int)copy.Length), bodyType, options) is { Count: > 0 } errors ? errors : null;
         }
 
         private static string FieldOf(JsonException json) =>
@@ -76,6 +93,9 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Li
                 await RejectAsync(context, length);
                 return;
             }
+            // Within the limit (64 KiB by default): keep it readable again, so a body that does not bind can be
+            // re-read to name every bad field.
+            if (length > 0) request.EnableBuffering(bufferThreshold: (int)Math.Min(_limit, 1024 * 1024), bufferLimit: _limit);
         }
         else if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !HttpMethods.IsDelete(request.Method))
         {

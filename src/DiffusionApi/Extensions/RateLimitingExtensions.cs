@@ -1,3 +1,4 @@
+using DiffusionApi.Telemetry;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -36,6 +37,7 @@ public static class RateLimitingExtensions
             options.OnRejected = async (context, cancellationToken) =>
             {
                 var http = context.HttpContext;
+                http.RequestServices.GetRequiredService<DiffusionMetrics>().RateLimited();
                 if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
                     http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext

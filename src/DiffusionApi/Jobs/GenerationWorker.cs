@@ -16,7 +16,9 @@ namespace DiffusionApi.Jobs;
 /// a batch from the <see cref="BatchGatherer"/>, runs it on the engine off the host's threads, encodes (and stores)
 /// each job's images and completes the job. A failing batch fails its own jobs; the worker goes on with the next.
 /// On host stop it drains: the queue stops taking jobs, and queued and running jobs finish until the host's
-/// shutdown timeout, after which the rest fail with <see cref="JobAbortedException"/>.
+/// shutdown timeout, after which the rest fail with <see cref="JobAbortedException"/>. The drain runs in the host's
+/// "stopping" phase, before any hosted service stops, so Kestrel still listens meanwhile: new jobs get 503 with
+/// Retry-After and /health/ready answers 503, instead of connections being refused.
 /// Concurrency: the engine is called from one loop only, one batch at a time.
 /// </summary>
 public sealed partial class GenerationWorker(
@@ -31,7 +33,7 @@ public sealed partial class GenerationWorker(
     IOptions<ModelOptions> modelOptions,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<GenerationWorker> logger) : BackgroundService
+    ILogger<GenerationWorker> logger) : BackgroundService, IHostedLifecycleService
 {
     private readonly CancellationTokenSource _abort = new();
     private readonly int _maxBatchSize = batching.Value.MaxBatchSize;
@@ -48,7 +50,21 @@ public sealed partial class GenerationWorker(
         return base.StartAsync(cancellationToken);
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Drains before the server stops: the host calls this on every lifecycle service before it stops any of them
+    /// (Kestrel included), with the token of the same shutdown timeout.
+    /// </summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) => DrainAsync(cancellationToken);
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override Task StopAsync(CancellationToken cancellationToken) => DrainAsync(cancellationToken);
+
+    private async Task DrainAsync(CancellationToken cancellationToken)
     {
         BeginDraining();
         if (ExecuteTask is null) return;

@@ -5,16 +5,8 @@ using DiffusionApi.IntegrationTests.TestSupport;
 
 namespace DiffusionApi.IntegrationTests.Api;
 
-public sealed class DiscoveryApiTests(DiscoveryApiTests.Fixture fixture) : IClassFixture<DiscoveryApiTests.Fixture>
+public sealed class DiscoveryApiTests(ReadyServiceFixture fixture) : IClassFixture<ReadyServiceFixture>
 {
-    public sealed class Fixture : IAsyncLifetime
-    {
-        public DiffusionApiFactory Factory { get; } = new();
-        public HttpClient Client { get; private set; } = null!;
-        public async Task InitializeAsync() => Client = await Factory.CreateReadyClientAsync();
-        public async Task DisposeAsync() => await Factory.DisposeAsync();
-    }
-
     private HttpClient Client => fixture.Client;
 
     [Fact]

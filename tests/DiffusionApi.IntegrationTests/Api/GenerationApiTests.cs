@@ -3,16 +3,8 @@ using DiffusionApi.IntegrationTests.TestSupport;
 
 namespace DiffusionApi.IntegrationTests.Api;
 
-public sealed class GenerationApiTests(GenerationApiTests.Fixture fixture) : IClassFixture<GenerationApiTests.Fixture>
+public sealed class GenerationApiTests(ReadyServiceFixture fixture) : IClassFixture<ReadyServiceFixture>
 {
-    public sealed class Fixture : IAsyncLifetime
-    {
-        public DiffusionApiFactory Factory { get; } = new();
-        public HttpClient Client { get; private set; } = null!;
-        public async Task InitializeAsync() => Client = await Factory.CreateReadyClientAsync();
-        public async Task DisposeAsync() => await Factory.DisposeAsync();
-    }
-
     private HttpClient Client => fixture.Client;
 
     [Fact]

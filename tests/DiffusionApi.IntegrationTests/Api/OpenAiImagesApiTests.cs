@@ -9,16 +9,8 @@ using OpenAI.Images;
 
 namespace DiffusionApi.IntegrationTests.Api;
 
-public sealed class OpenAiImagesApiTests(OpenAiImagesApiTests.Fixture fixture) : IClassFixture<OpenAiImagesApiTests.Fixture>
+public sealed class OpenAiImagesApiTests(ReadyServiceFixture fixture) : IClassFixture<ReadyServiceFixture>
 {
-    public sealed class Fixture : IAsyncLifetime
-    {
-        public DiffusionApiFactory Factory { get; } = new();
-        public HttpClient Client { get; private set; } = null!;
-        public async Task InitializeAsync() => Client = await Factory.CreateReadyClientAsync();
-        public async Task DisposeAsync() => await Factory.DisposeAsync();
-    }
-
     private HttpClient Client => fixture.Client;
 
     [Fact]
@@ -38,6 +30,28 @@ public sealed class OpenAiImagesApiTests(OpenAiImagesApiTests.Fixture fixture) :
             Assert.True(Images.IsPng(png));
             Assert.Equal((64, 64), Images.PngSize(png));
             Assert.False(data[i].TryGetProperty("url", out _));
+        }
+    }
+
+    [Theory]
+    [InlineData("gpu", "RNG: NV")]
+    [InlineData("cpu", "RNG: CPU")]
+    public async Task PostGenerations_PngInfotext_RecordsEachImagesSeedAndTheRng(string rng, string recorded)
+    {
+        var request = (Dictionary<string, object?>)Requests.Small(seed: 500, n: 2);
+        request["rng"] = rng;
+
+        var response = await Client.PostGenerationsAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var data = body.RootElement.GetProperty("data").EnumerateArray().ToArray();
+        for (var i = 0; i < data.Length; i++)
+        {
+            var parameters = Images.PngText(Convert.FromBase64String(data[i].GetProperty("b64_json").GetString()!), "parameters");
+            Assert.NotNull(parameters);
+            Assert.Contains($"Seed: {500 + i},", parameters, StringComparison.Ordinal);
+            Assert.Contains(recorded, parameters, StringComparison.Ordinal);
         }
     }
 
@@ -82,6 +96,24 @@ public sealed class OpenAiImagesApiTests(OpenAiImagesApiTests.Fixture fixture) :
             Assert.Equal("image/webp", image.Content.Headers.ContentType?.MediaType);
             Assert.True(Images.IsWebp(await image.Content.ReadAsByteArrayAsync()));
         }
+    }
+
+    [Fact]
+    public async Task PostGenerations_UrlFormat_BehindATlsProxy_ReturnsTheClientsSchemeAndHost_WhenForwardedHeadersAreOn()
+    {
+        // ASPNETCORE_FORWARDEDHEADERS_ENABLED=true (the chart sets it with its Ingress) honours X-Forwarded-Proto.
+        await using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["ForwardedHeaders_Enabled"] = "true" });
+        var client = await factory.CreateReadyClientAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/images/generations") { Content = JsonContent.Create(Requests.Small(responseFormat: "url")) };
+        request.Headers.Host = "diffusion.example.com";
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        request.Headers.Add("X-Forwarded-For", "203.0.113.7");
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var url = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data")[0].GetProperty("url").GetString();
+        Assert.StartsWith("https://diffusion.example.com/v1/images/", url, StringComparison.Ordinal);
     }
 
     [Fact]

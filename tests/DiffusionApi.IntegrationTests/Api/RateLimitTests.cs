@@ -28,6 +28,7 @@ public sealed class RateLimitTests
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.NotNull(limited.Headers.RetryAfter);
         await limited.ReadProblemAsync();
+        await Metrics.WaitForAsync(alice, "diffusion_requests_rejected_total{otel_scope_name=\"DiffusionService\",reason=\"rate_limited\"} 1");
         Assert.Equal(HttpStatusCode.OK, (await bob.PostGenerateAsync(Requests.Small())).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/v1/models")).StatusCode); // discovery is not limited
     }

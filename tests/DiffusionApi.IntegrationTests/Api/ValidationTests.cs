@@ -143,6 +143,27 @@ public sealed class ValidationTests(ValidationTests.Fixture fixture) : IClassFix
         Assert.Contains(errors["size"], m => m.Contains("width must be a multiple of 8 but was 500", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("/v1/images/generations", false)]
+    [InlineData("/v1/generate", false)]
+    [InlineData("/v1/images/generations", true)]
+    public async Task PostGenerations_WithSeveralValuesOfTheWrongType_NamesEveryOne(string path, bool chunked)
+    {
+        const string json = "{\"prompt\":\"ok\",\"n\":\"two\",\"seed\":-1,\"steps\":2.5,\"guidance_scale\":\"high\",\"size\":64,\"user\":[1]}";
+        HttpContent content = chunked ? new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json))) : new StringContent(json, Encoding.UTF8);
+        content.Headers.ContentType = new("application/json");
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.TransferEncodingChunked = chunked;
+
+        var response = await Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.ReadProblemAsync()).Errors();
+        Assert.Equal(["guidance_scale", "n", "seed", "size", "steps", "user"], errors.Keys.Order());
+        Assert.Equal("seed must be an unsigned integer from 0 to 18446744073709551615 but was -1", Assert.Single(errors["seed"]));
+        Assert.Equal("n must be an integer (32-bit) but was \"two\"", Assert.Single(errors["n"]));
+    }
+
     [Fact]
     public async Task PostGenerations_BodyOverTheLimit_Returns413Problem()
     {

@@ -212,9 +212,18 @@ public sealed partial class HelmChartTests
     }
 
     [Fact]
+    public void Ingress_TurnsOnForwardedHeaders_SoStoredImageUrlsKeepTheClientsScheme()
+    {
+        var configMap = Template("configmap.yaml");
+        var guard = configMap.IndexOf("{{- if .Values.ingress.enabled }}", StringComparison.Ordinal);
+        Assert.True(guard >= 0, "configmap.yaml does not depend on ingress.enabled");
+        Assert.True(configMap.IndexOf("ASPNETCORE_FORWARDEDHEADERS_ENABLED: \"true\"", guard, StringComparison.Ordinal) > guard);
+    }
+
+    [Fact]
     public void Autoscaling_ScalesOnTheServiceQueueDepthMetric()
     {
-        // CONTRACTS.md: gauge "diffusion.queue.depth" is exported to Prometheus as diffusion_queue_depth.
+        // docs/api.md (Observability): gauge "diffusion.queue.depth" is exported to Prometheus as diffusion_queue_depth.
         Assert.Contains("name: diffusion_queue_depth", Template("hpa.yaml"), StringComparison.Ordinal);
         Assert.Contains("diffusion_queue_depth{", Template("scaledobject.yaml"), StringComparison.Ordinal);
         Assert.Contains(_chart.Values.Scalar("autoscaling.kind"), new[] { "hpa", "keda" });

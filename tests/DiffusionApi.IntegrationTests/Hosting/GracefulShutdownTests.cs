@@ -1,5 +1,6 @@
 using System.Net;
 using DiffusionApi.IntegrationTests.TestSupport;
+using DiffusionApi.Testing;
 
 namespace DiffusionApi.IntegrationTests.Hosting;
 
@@ -10,7 +11,7 @@ public sealed class GracefulShutdownTests
     public async Task Sigterm_FinishesRunningAndQueuedJobs_ThenExitsCleanly()
     {
         if (!OperatingSystem.IsLinux()) return; // signals: Linux containers are the target
-        await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string>
+        await using var service = await ServiceProcess.StartAsync(SharedTinyModel.Directory, new Dictionary<string, string>
         {
             ["Diffusion:Batching:MaxBatchSize"] = "1",
             ["Diffusion:Batching:MaxDelayMs"] = "0",
@@ -38,10 +39,39 @@ public sealed class GracefulShutdownTests
     }
 
     [Fact]
+    public async Task Sigterm_WhileAJobDrains_NewJobsAndReadinessGet503WithRetryAfter_NotARefusedConnection()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        await using var service = await ServiceProcess.StartAsync(SharedTinyModel.Directory, new Dictionary<string, string>
+        {
+            ["Diffusion:ShutdownTimeoutSeconds"] = "60",
+            ["Diffusion:Queue:RetryAfterSeconds"] = "9",
+        });
+        using var client = service.CreateClient();
+        var running = client.PostGenerateAsync(Requests.Small(prompt: "long", size: "512x512", steps: 60));
+        while (!service.Output.Contains("started in a batch", StringComparison.Ordinal)) await Task.Delay(10);
+
+        service.Terminate();
+        while (!service.Output.Contains("Draining: no new jobs", StringComparison.Ordinal)) await Task.Delay(5);
+
+        // A fresh connection: the server still listens while the accepted job finishes.
+        using var late = service.CreateClient();
+        var rejected = await late.PostGenerateAsync(Requests.Small(prompt: "too late"));
+        var ready = await late.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, rejected.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(9), rejected.Headers.RetryAfter?.Delta);
+        Assert.Contains("shutting down", (await rejected.ReadProblemAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await running).StatusCode); // accepted before SIGTERM: it finishes
+        Assert.True(await service.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the service did not exit");
+        Assert.Equal(0, service.ExitCode);
+    }
+
+    [Fact]
     public async Task Sigterm_WhenAJobOutlastsTheShutdownTimeout_ExitsWithinTheTimeout()
     {
         if (!OperatingSystem.IsLinux()) return;
-        await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string>
+        await using var service = await ServiceProcess.StartAsync(SharedTinyModel.Directory, new Dictionary<string, string>
         {
             ["Diffusion:ShutdownTimeoutSeconds"] = "1",
         });

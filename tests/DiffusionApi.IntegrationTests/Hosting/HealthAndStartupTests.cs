@@ -77,10 +77,13 @@ public sealed class HealthAndStartupTests
         var client = factory.CreateClient();
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/swagger/index.html")).StatusCode);
+        Assert.Equal(HttpStatusCode.MovedPermanently, (await factory.CreateClient(new() { AllowAutoRedirect = false }).GetAsync("/swagger")).StatusCode);
         using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
         var paths = document.RootElement.GetProperty("paths");
         var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
         string[] expected = ["/v1/images/generations", "/v1/generate", "/v1/images/{id}", "/v1/models", "/v1/schedulers", "/v1/tokenize", "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/health/live", "/health/ready", "/metrics"];
+        foreach (var (path, method) in new[] { ("/v1/jobs/{id}", "get"), ("/v1/jobs/{id}", "delete"), ("/v1/images/{id}", "get"), ("/v1/jobs/{id}/events", "get") })
+            Assert.True(paths.GetProperty(path).GetProperty(method).GetProperty("responses").TryGetProperty("404", out _), $"{method} {path}: 404 undocumented");
         foreach (var path in expected)
         {
             Assert.True(paths.TryGetProperty(path, out var item), $"{path} is missing");
@@ -95,6 +98,13 @@ public sealed class HealthAndStartupTests
                 {
                     var bodySchema = body.GetProperty("content").GetProperty("application/json").GetProperty("schema");
                     Assert.True(HasExample(bodySchema, schemas), $"{operation.Name} {path}: request body has no example");
+                }
+                // Every error an operation can answer is documented as problem+json with the ProblemDetails schema.
+                foreach (var response in operation.Value.GetProperty("responses").EnumerateObject().Where(r => r.Name[0] is '4' or '5'))
+                {
+                    if (path.StartsWith("/health", StringComparison.Ordinal)) continue; // the probes answer plain text
+                    Assert.True(response.Value.GetProperty("content").TryGetProperty("application/problem+json", out var problem), $"{operation.Name} {path} {response.Name}: not problem+json");
+                    Assert.True(HasExample(problem.GetProperty("schema"), schemas), $"{operation.Name} {path} {response.Name}: no example");
                 }
                 if (operation.Value.TryGetProperty("parameters", out var parameters))
                     Assert.All(parameters.EnumerateArray(), p => Assert.True(p.TryGetProperty("example", out _), $"{path}: parameter without example"));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using DiffusionApi.IntegrationTests.TestSupport;
+using DiffusionApi.Testing;
 
 namespace DiffusionApi.IntegrationTests.Hosting;
 
@@ -10,7 +11,7 @@ public sealed class ProcessLoggingTests
     [Fact]
     public async Task JsonLogFormat_WritesCompactJsonLines_AndEveryJobLineCarriesJobIdAndTraceId()
     {
-        await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string> { ["Diffusion:Logging:Format"] = "json" });
+        await using var service = await ServiceProcess.StartAsync(SharedTinyModel.Directory, new Dictionary<string, string> { ["Diffusion:Logging:Format"] = "json" });
         using var client = service.CreateClient();
 
         var response = await client.PostGenerateAsync(Requests.Small());

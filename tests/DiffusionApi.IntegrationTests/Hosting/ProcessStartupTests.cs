@@ -1,4 +1,5 @@
 using DiffusionApi.IntegrationTests.TestSupport;
+using DiffusionApi.Testing;
 
 namespace DiffusionApi.IntegrationTests.Hosting;
 
@@ -12,7 +13,7 @@ public sealed class ProcessStartupTests
         try
         {
             var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-                ServiceProcess.StartAsync(new Dictionary<string, string> { ["Diffusion:Model:Path"] = notAModel }));
+                ServiceProcess.StartAsync(SharedTinyModel.Directory, new Dictionary<string, string> { ["Diffusion:Model:Path"] = notAModel }));
 
             Assert.Contains("exited with 1", error.Message, StringComparison.Ordinal);
             Assert.Contains("model_index.json", error.Message, StringComparison.Ordinal);

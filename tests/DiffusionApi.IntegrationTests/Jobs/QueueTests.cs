@@ -40,6 +40,7 @@ public sealed class QueueTests
         Assert.Contains("queue is full", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"the 503 took {stopwatch.Elapsed}");
         Assert.DoesNotContain("one too many", factory.Probe.PromptsSeen);
+        await Metrics.WaitForAsync(client, "diffusion_requests_rejected_total{otel_scope_name=\"DiffusionService\",reason=\"queue_full\"} 1");
 
         factory.Probe.Release();
         Assert.Equal(HttpStatusCode.OK, (await running).StatusCode);

@@ -50,6 +50,10 @@ public sealed class TelemetryTests
         [
             "diffusion_queue_depth", "diffusion_queue_wait_seconds", "diffusion_job_duration_seconds", "diffusion_batch_size",
             "diffusion_step_duration_seconds", "diffusion_images_generated_total",
+            // Every rejection reason is exported from the start, at 0, so alerts and dashboards have a series.
+            "diffusion_requests_rejected_total{otel_scope_name=\"DiffusionService\",reason=\"queue_full\"} 0",
+            "diffusion_requests_rejected_total{otel_scope_name=\"DiffusionService\",reason=\"draining\"} 0",
+            "diffusion_requests_rejected_total{otel_scope_name=\"DiffusionService\",reason=\"rate_limited\"} 0",
         ];
         // The Prometheus exporter caches a scrape briefly; poll until the generation shows.
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -60,5 +64,10 @@ public sealed class TelemetryTests
             await Task.Delay(100);
         }
         Assert.All(expected, metric => Assert.Contains(metric, text, StringComparison.Ordinal));
+        // Buckets fit the quantity: sub-10 ms steps and queue waits, and batch sizes one by one up to 4.
+        Assert.Contains("diffusion_step_duration_seconds_bucket{otel_scope_name=\"DiffusionService\",le=\"0.005\"}", text, StringComparison.Ordinal);
+        Assert.Contains("diffusion_queue_wait_seconds_bucket{otel_scope_name=\"DiffusionService\",le=\"0.01\"}", text, StringComparison.Ordinal);
+        Assert.Contains("diffusion_job_duration_seconds_bucket{otel_scope_name=\"DiffusionService\",outcome=\"succeeded\",le=\"0.5\"}", text, StringComparison.Ordinal);
+        Assert.Contains("diffusion_batch_size_bucket{otel_scope_name=\"DiffusionService\",le=\"2\"}", text, StringComparison.Ordinal);
     }
 }

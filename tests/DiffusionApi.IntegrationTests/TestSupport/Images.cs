@@ -12,4 +12,19 @@ public static class Images
     /// <summary>Width and height from a PNG's IHDR chunk.</summary>
     public static (int Width, int Height) PngSize(byte[] png) =>
         (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
+
+    /// <summary>The text of a PNG tEXt chunk with this keyword (Latin-1, as the PNG spec says), or null.</summary>
+    public static string? PngText(byte[] png, string keyword)
+    {
+        for (var at = 8; at + 12 <= png.Length;)
+        {
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(at));
+            var data = png.AsSpan(at + 8, length);
+            if (png.AsSpan(at + 4, 4).SequenceEqual("tEXt"u8) && data.IndexOf((byte)0) is var zero and > 0
+                && System.Text.Encoding.Latin1.GetString(data[..zero]) == keyword)
+                return System.Text.Encoding.Latin1.GetString(data[(zero + 1)..]);
+            at += 12 + length;
+        }
+        return null;
+    }
 }

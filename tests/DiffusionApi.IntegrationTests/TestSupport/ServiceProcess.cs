@@ -4,12 +4,14 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace DiffusionApi.IntegrationTests.TestSupport;
+namespace DiffusionApi.Testing;
 
 /// <summary>
-/// The real service in its own process on real Kestrel, bound to 127.0.0.1 on a free port, with the shared tiny model
+/// The real service in its own process on real Kestrel, bound to 127.0.0.1 on a free port, with a given model folder
 /// and a temp data directory. Used where the in-memory test server cannot stand in: signals, sockets, load.
-/// Always stops: disposal kills the process if a test left it running.
+/// Always stops: disposal kills the process if a caller left it running, and removes the data directory.
+/// One copy serves the integration tests and the benchmark (bench/DiffusionApi.Bench links this file), so both start
+/// the service the same way; it needs DiffusionApi.dll in the caller's output folder (a project reference).
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
@@ -33,7 +35,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="modelDirectory">The model folder (Diffusion:Model:Path); settings may override it.</param>
+    /// <param name="settings">Configuration keys (Section:Key) passed as environment variables.</param>
+    public static async Task<ServiceProcess> StartAsync(string modelDirectory, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort();
         var dataDirectory = Directory.CreateTempSubdirectory("diffusion-api-process-").FullName;
@@ -48,7 +52,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Diffusion__DataDirectory"] = dataDirectory;
-        start.Environment["Diffusion__Model__Path"] = SharedTinyModel.Directory;
+        start.Environment["Diffusion__Model__Path"] = modelDirectory;
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
 
         var process = new Process { StartInfo = start };
