@@ -77,6 +77,24 @@ internal abstract class OnnxComponent : IDisposable
 
     public void Dispose() => Session.Dispose();
 
+    /// <summary>
+    /// Creates the session for <paramref name="modelPath"/> and hands it to <paramref name="create"/> (a component's
+    /// constructor, which checks the metadata); the session is disposed when that check throws.
+    /// </summary>
+    protected static T LoadComponent<T>(OrtSessionFactory sessions, string modelPath, Func<InferenceSession, T> create) where T : OnnxComponent
+    {
+        var session = sessions.CreateSession(modelPath);
+        try
+        {
+            return create(session);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The input named <paramref name="name"/>, or a load error listing the inputs the model has.</summary>
     protected NodeMetadata RequireInput(string name)
     {

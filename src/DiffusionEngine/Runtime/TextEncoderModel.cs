@@ -37,19 +37,8 @@ internal sealed class TextEncoderModel : OnnxComponent
     /// <summary>The sequence length the export fixed, or null when it is dynamic.</summary>
     public int? SequenceLength { get; }
 
-    public static TextEncoderModel Load(OrtSessionFactory sessions, string modelPath, OrtRunTimer timer)
-    {
-        var session = sessions.CreateSession(modelPath);
-        try
-        {
-            return new TextEncoderModel(session, modelPath, timer);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+    public static TextEncoderModel Load(OrtSessionFactory sessions, string modelPath, OrtRunTimer timer) =>
+        LoadComponent(sessions, modelPath, session => new TextEncoderModel(session, modelPath, timer));
 
     /// <summary>
     /// Encodes <paramref name="rows"/> padded token rows of <paramref name="sequenceLength"/> ids each and returns the

@@ -55,19 +55,8 @@ internal sealed class UNetModel : OnnxComponent
     public int? FixedLatentHeight { get; }
     public int? FixedLatentWidth { get; }
 
-    public static UNetModel Load(OrtSessionFactory sessions, string modelPath, OrtRunTimer timer)
-    {
-        var session = sessions.CreateSession(modelPath);
-        try
-        {
-            return new UNetModel(session, modelPath, timer);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+    public static UNetModel Load(OrtSessionFactory sessions, string modelPath, OrtRunTimer timer) =>
+        LoadComponent(sessions, modelPath, session => new UNetModel(session, modelPath, timer));
 
     /// <summary>
     /// Binds one generation's buffers: <paramref name="sample"/> and <paramref name="output"/> are

@@ -32,19 +32,8 @@ internal sealed class VaeDecoderModel : OnnxComponent
 
     public int LatentChannels { get; }
 
-    public static VaeDecoderModel Load(OrtSessionFactory sessions, string modelPath, OrtRunTimer timer)
-    {
-        var session = sessions.CreateSession(modelPath);
-        try
-        {
-            return new VaeDecoderModel(session, modelPath, timer);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+    public static VaeDecoderModel Load(OrtSessionFactory sessions, string modelPath, OrtRunTimer timer) =>
+        LoadComponent(sessions, modelPath, session => new VaeDecoderModel(session, modelPath, timer));
 
     /// <summary>
     /// Decodes <paramref name="latents"/> [batch, 4, h, w] (already divided by the scaling factor) into
