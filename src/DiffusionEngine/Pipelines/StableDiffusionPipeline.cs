@@ -46,8 +46,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         // The config's own _class_name picks the default scheduler; older exports only name it in model_index.json.
         var className = schedulerConfig.ClassName ?? folder.IndexSchedulerClassName
             ?? throw new ModelLoadException(folder.SchedulerConfigPath, "names no scheduler class (_class_name), and model_index.json names none either");
-        // Early SD configs name the Flax class ("FlaxPNDMScheduler"); the schedule is the PyTorch class's.
-        _schedulerClassName = className.StartsWith("Flax", StringComparison.Ordinal) ? className["Flax".Length..] : className;
+        _schedulerClassName = SchedulerFactory.WithoutFlaxPrefix(className);
         var defaultScheduler = SchedulerFactory.TryResolve(_schedulerClassName, out var info) ? info.Id : _schedulerClassName;
         Model = new ModelInfo(folder.Name, folder.Directory, defaultScheduler, tokenizer.MaxLength, sessions.ProviderName);
     }

@@ -11,6 +11,7 @@ namespace DiffusionEngine.Schedulers;
 public static class SchedulerFactory
 {
     private const string KarrasSuffix = "_karras";
+    private const string FlaxPrefix = "Flax";
 
     /// <summary>Every scheduler choice, in the order a UI should list them.</summary>
     public static IReadOnlyList<SchedulerInfo> All { get; } = Array.AsReadOnly(new SchedulerInfo[]
@@ -87,9 +88,15 @@ public static class SchedulerFactory
         ArgumentNullException.ThrowIfNull(config);
         var className = config.ClassName
             ?? throw new ArgumentException("scheduler config has no _class_name; name a scheduler explicitly", nameof(config));
-        if (className.StartsWith("Flax", StringComparison.Ordinal)) className = className["Flax".Length..];
-        return Create(className, config);
+        return Create(WithoutFlaxPrefix(className), config);
     }
+
+    /// <summary>
+    /// The PyTorch class name for a config's <c>_class_name</c>: early SD configs name the Flax class
+    /// ("FlaxPNDMScheduler"), whose schedule is the PyTorch class's.
+    /// </summary>
+    internal static string WithoutFlaxPrefix(string className) =>
+        className.StartsWith(FlaxPrefix, StringComparison.Ordinal) ? className[FlaxPrefix.Length..] : className;
 
     /// <summary>Creates the scheduler of <paramref name="info"/>, configured from <paramref name="config"/>.</summary>
     /// <exception cref="ArgumentException">The config has a value the scheduler does not support.</exception>
