@@ -93,7 +93,7 @@ public static class GenerationRequestValidator
 
         // output_format, response_format, rng, model
         var outputFormat = ImageFormat.Png;
-        if (request.OutputFormat is not null && !TryParseFormat(request.OutputFormat, out outputFormat))
+        if (request.OutputFormat is not null && !ImageFormats.TryParse(request.OutputFormat, out outputFormat))
             Add("output_format", $"output_format must be png, jpeg or webp but was '{request.OutputFormat}'");
         var responseFormat = ResponseFormat.B64Json;
         switch (request.ResponseFormat)
@@ -131,18 +131,6 @@ public static class GenerationRequestValidator
         return x > 0
             && int.TryParse(size.AsSpan(0, x), NumberStyles.None, CultureInfo.InvariantCulture, out width)
             && int.TryParse(size.AsSpan(x + 1), NumberStyles.None, CultureInfo.InvariantCulture, out height);
-    }
-
-    private static bool TryParseFormat(string value, out ImageFormat format)
-    {
-        format = ImageFormat.Png;
-        switch (value.ToLowerInvariant())
-        {
-            case "png": format = ImageFormat.Png; return true;
-            case "jpeg" or "jpg": format = ImageFormat.Jpeg; return true;
-            case "webp": format = ImageFormat.Webp; return true;
-            default: return false;
-        }
     }
 
     private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
