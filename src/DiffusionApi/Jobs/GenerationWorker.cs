@@ -44,7 +44,7 @@ public sealed partial class GenerationWorker(
         lifetime.ApplicationStopping.Register(BeginDraining);
         gatherer.Dropped += job =>
         {
-            metrics.JobFinished(JobState.Cancelled, time.GetElapsedTime(job.CreatedTimestamp));
+            CountFinished(job, JobState.Cancelled);
             using (logger.BeginScope(job.LogScope)) LogDroppedCancelled(logger, job.Id);
         };
         return base.StartAsync(cancellationToken);
@@ -158,7 +158,7 @@ public sealed partial class GenerationWorker(
         {
             if (job.CancellationToken.IsCancellationRequested || !job.TryStart())
             {
-                if (job.TryCancel()) metrics.JobFinished(JobState.Cancelled, time.GetElapsedTime(job.CreatedTimestamp));
+                Cancel(job);
                 continue;
             }
             var wait = time.GetElapsedTime(job.CreatedTimestamp);
@@ -214,20 +214,15 @@ public sealed partial class GenerationWorker(
             // Cancelled between steps (OperationCanceledException) or inside an ORT run (RunOptions.Terminate makes ORT throw its own error).
             foreach (var job in jobs)
             {
-                var aborted = abort.IsCancellationRequested && job.TryFail(new JobAbortedException("the service stopped before this job finished"));
-                if (aborted) metrics.JobFinished(JobState.Failed, time.GetElapsedTime(job.CreatedTimestamp));
-                else if (job.TryCancel()) metrics.JobFinished(JobState.Cancelled, time.GetElapsedTime(job.CreatedTimestamp));
+                var aborted = abort.IsCancellationRequested && Fail(job, new JobAbortedException("the service stopped before this job finished"));
+                if (!aborted) Cancel(job);
             }
         }
         catch (Exception ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             LogBatchFailed(logger, string.Join(",", jobs.Select(j => j.Id)), ex);
-            foreach (var job in jobs)
-            {
-                if (job.TryFail(new JobFailedException($"image generation failed: {ex.Message}", ex)))
-                    metrics.JobFinished(JobState.Failed, time.GetElapsedTime(job.CreatedTimestamp));
-            }
+            foreach (var job in jobs) Fail(job, new JobFailedException($"image generation failed: {ex.Message}", ex));
         }
         finally
         {
@@ -240,7 +235,7 @@ public sealed partial class GenerationWorker(
         using var scope = logger.BeginScope(job.LogScope);
         if (job.CancellationToken.IsCancellationRequested)
         {
-            if (job.TryCancel()) metrics.JobFinished(JobState.Cancelled, time.GetElapsedTime(job.CreatedTimestamp));
+            Cancel(job);
             return;
         }
         try
@@ -276,8 +271,7 @@ public sealed partial class GenerationWorker(
         catch (Exception ex)
         {
             LogJobFailed(logger, job.Id, ex);
-            if (job.TryFail(new JobFailedException($"encoding or storing the image failed: {ex.Message}", ex)))
-                metrics.JobFinished(JobState.Failed, time.GetElapsedTime(job.CreatedTimestamp));
+            Fail(job, new JobFailedException($"encoding or storing the image failed: {ex.Message}", ex));
         }
     }
 
@@ -294,12 +288,24 @@ public sealed partial class GenerationWorker(
 
     private void FailWaiting(string reason)
     {
-        foreach (var job in gatherer.TakeAllWaiting())
-        {
-            if (job.TryFail(new JobAbortedException(reason)))
-                metrics.JobFinished(JobState.Failed, time.GetElapsedTime(job.CreatedTimestamp));
-        }
+        foreach (var job in gatherer.TakeAllWaiting()) Fail(job, new JobAbortedException(reason));
     }
+
+    /// <summary>Cancels <paramref name="job"/> and counts it, unless it has already finished.</summary>
+    private void Cancel(GenerationJob job)
+    {
+        if (job.TryCancel()) CountFinished(job, JobState.Cancelled);
+    }
+
+    /// <summary>Fails <paramref name="job"/> with <paramref name="error"/> and counts it, unless it has already finished.</summary>
+    private bool Fail(GenerationJob job, Exception error)
+    {
+        if (!job.TryFail(error)) return false;
+        CountFinished(job, JobState.Failed);
+        return true;
+    }
+
+    private void CountFinished(GenerationJob job, JobState state) => metrics.JobFinished(state, time.GetElapsedTime(job.CreatedTimestamp));
 
     /// <summary>Reports engine steps to every job of the batch (called on the engine's thread).</summary>
     private sealed class BatchProgress(List<GenerationJob> jobs, DiffusionMetrics metrics) : IProgress<StepProgress>
