@@ -1,4 +1,5 @@
 using DiffusionApi.Options;
+using DiffusionEngine.Imaging;
 using Microsoft.Extensions.Options;
 
 namespace DiffusionApi.Storage;
@@ -9,12 +10,9 @@ namespace DiffusionApi.Storage;
 /// </summary>
 public sealed partial class FileSystemImageStore : IImageStore
 {
+    // The engine's formats name the content types and extensions, so a new format is stored without a change here.
     private static readonly (string ContentType, string Extension)[] KnownTypes =
-    [
-        ("image/png", ".png"),
-        ("image/jpeg", ".jpg"),
-        ("image/webp", ".webp"),
-    ];
+        Array.ConvertAll(Enum.GetValues<ImageFormat>(), format => (format.ContentType(), format.Extension()));
 
     private const string TempSuffix = ".tmp";
     private readonly ILogger<FileSystemImageStore> _logger;
