@@ -242,7 +242,7 @@ public sealed partial class GenerationWorker(
         {
             var format = job.Spec.OutputFormat;
             var contentType = format.ContentType();
-            var sampler = SamplerDisplayName(job.Spec.Scheduler ?? model.DefaultScheduler);
+            var sampler = SchedulerFactory.DisplayNameOf(job.Spec.Scheduler ?? model.DefaultScheduler);
             var results = new JobImage[images.Count];
             for (var i = 0; i < images.Count; i++)
             {
@@ -274,9 +274,6 @@ public sealed partial class GenerationWorker(
             Fail(job, new JobFailedException($"encoding or storing the image failed: {ex.Message}", ex));
         }
     }
-
-    private static string SamplerDisplayName(string scheduler) =>
-        SchedulerFactory.TryResolve(scheduler, out var info) ? info.DisplayName : scheduler;
 
     private void BeginDraining()
     {

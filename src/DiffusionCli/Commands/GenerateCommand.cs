@@ -82,8 +82,7 @@ public static class GenerateCommand
                     return pipeline.Generate([request], progress, cancellationToken)[0];
                 });
 
-            var schedulerName = request.Scheduler ?? pipeline.Model.DefaultScheduler;
-            var sampler = SchedulerFactory.TryResolve(schedulerName, out var info) ? info.DisplayName : schedulerName;
+            var sampler = SchedulerFactory.DisplayNameOf(request.Scheduler ?? pipeline.Model.DefaultScheduler);
             var parameters = InfoText.Format(request, sampler, pipeline.Model.Name);
             output.Directory?.Create();
             File.WriteAllBytes(output.FullName, ImageEncoder.Encode(image, format, parameters));

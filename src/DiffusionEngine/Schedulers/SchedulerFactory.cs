@@ -63,6 +63,12 @@ public static class SchedulerFactory
     }
 
     /// <summary>
+    /// The A1111 display name ("Euler a", "DPM++ 2M Karras") of the scheduler <paramref name="name"/> refers to, or
+    /// <paramref name="name"/> itself when it refers to none (for infotext and messages, which must not throw).
+    /// </summary>
+    public static string DisplayNameOf(string name) => TryResolve(name, out var info) ? info.DisplayName : name;
+
+    /// <summary>
     /// Creates the scheduler <paramref name="name"/> refers to, configured from <paramref name="config"/>
     /// (with use_karras_sigmas forced on for a Karras choice). The caller owns the new instance; it serves one generation.
     /// </summary>

@@ -36,6 +36,16 @@ public class SchedulerFactoryTests
     }
 
     [Theory]
+    [InlineData("euler_a", "Euler a")]
+    [InlineData("DPMSolverMultistepScheduler", "DPM++ 2M")]
+    [InlineData("dpmpp_2m_karras", "DPM++ 2M Karras")]
+    [InlineData("KDPM2DiscreteScheduler", "KDPM2DiscreteScheduler")]
+    public void DisplayNameOf_GivesTheA1111NameOrTheUnknownNameItself(string name, string expected)
+    {
+        Assert.Equal(expected, SchedulerFactory.DisplayNameOf(name));
+    }
+
+    [Theory]
     [InlineData("dpmpp_2m_karras")]
     [InlineData("DPM++ 2M Karras")]
     [InlineData("euler_karras")]
