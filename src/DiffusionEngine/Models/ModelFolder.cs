@@ -14,14 +14,8 @@ public sealed class ModelFolder
     /// <summary>The VAE latent scaling factor of SD 1.x, used when vae_decoder/config.json does not give one.</summary>
     public const float DefaultScalingFactor = 0.18215f;
 
-    private ModelFolder(string directory, string schedulerConfigJson, string? indexSchedulerClass, float scalingFactor, string? vaeEncoderPath)
-    {
-        Directory = directory;
-        IndexSchedulerClassName = indexSchedulerClass;
-        SchedulerConfigJson = schedulerConfigJson;
-        VaeScalingFactor = scalingFactor;
-        VaeEncoderPath = vaeEncoderPath;
-    }
+    // The paths below derive from the directory alone; Open checks and reads the files through them, then sets the rest.
+    private ModelFolder(string directory) => Directory = directory;
 
     /// <summary>Full path of the folder.</summary>
     public string Directory { get; }
@@ -38,16 +32,16 @@ public sealed class ModelFolder
     public string VaeDecoderConfigPath => Path.Combine(Directory, "vae_decoder", "config.json");
 
     /// <summary>vae_encoder/model.onnx when the export has one (image-to-image), else null.</summary>
-    public string? VaeEncoderPath { get; }
+    public string? VaeEncoderPath { get; private set; }
 
     /// <summary>The text of scheduler/scheduler_config.json (checked to be a JSON object).</summary>
-    public string SchedulerConfigJson { get; }
+    public string SchedulerConfigJson { get; private set; } = "";
 
     /// <summary>The scheduler class model_index.json names (<c>"scheduler": ["diffusers", "PNDMScheduler"]</c>), or null.</summary>
-    public string? IndexSchedulerClassName { get; }
+    public string? IndexSchedulerClassName { get; private set; }
 
     /// <summary>vae_decoder/config.json's <c>scaling_factor</c>, or <see cref="DefaultScalingFactor"/>.</summary>
-    public float VaeScalingFactor { get; }
+    public float VaeScalingFactor { get; private set; }
 
     /// <summary>
     /// Validates the layout of <paramref name="directory"/> and reads its JSON files.
@@ -63,28 +57,27 @@ public sealed class ModelFolder
             throw new ModelLoadException(full, "the model folder does not exist (expected a diffusers/Optimum ONNX export folder)");
         }
 
-        var modelIndexPath = Path.Combine(full, "model_index.json");
-        RequireFile(modelIndexPath, "model_index.json is missing: this is not a diffusers/Optimum model folder");
-        string? indexSchedulerClass;
-        using (var modelIndex = ReadJsonObject(modelIndexPath)) indexSchedulerClass = ReadSchedulerClass(modelIndex);
+        var folder = new ModelFolder(full);
+        RequireFile(folder.ModelIndexPath, "model_index.json is missing: this is not a diffusers/Optimum model folder");
+        using (var modelIndex = ReadJsonObject(folder.ModelIndexPath)) folder.IndexSchedulerClassName = ReadSchedulerClass(modelIndex);
 
-        var schedulerConfigPath = Path.Combine(full, "scheduler", "scheduler_config.json");
-        RequireFile(schedulerConfigPath, "the scheduler component is missing (scheduler/scheduler_config.json)");
-        using (ReadJsonObject(schedulerConfigPath)) { }
+        RequireFile(folder.SchedulerConfigPath, "the scheduler component is missing (scheduler/scheduler_config.json)");
+        folder.SchedulerConfigJson = File.ReadAllText(folder.SchedulerConfigPath);
+        using (ParseJsonObject(folder.SchedulerConfigJson, folder.SchedulerConfigPath)) { }
 
-        var tokenizerDirectory = Path.Combine(full, "tokenizer");
-        if (!System.IO.Directory.Exists(tokenizerDirectory))
+        if (!System.IO.Directory.Exists(folder.TokenizerDirectory))
         {
-            throw new ModelLoadException(tokenizerDirectory, "the tokenizer component is missing (tokenizer/ with vocab.json and merges.txt)");
+            throw new ModelLoadException(folder.TokenizerDirectory, "the tokenizer component is missing (tokenizer/ with vocab.json and merges.txt)");
         }
 
-        RequireFile(Path.Combine(full, "text_encoder", "model.onnx"), "the text_encoder component is missing (text_encoder/model.onnx)");
-        RequireFile(Path.Combine(full, "unet", "model.onnx"), "the unet component is missing (unet/model.onnx)");
-        RequireFile(Path.Combine(full, "vae_decoder", "model.onnx"), "the vae_decoder component is missing (vae_decoder/model.onnx)");
+        RequireFile(folder.TextEncoderPath, "the text_encoder component is missing (text_encoder/model.onnx)");
+        RequireFile(folder.UNetPath, "the unet component is missing (unet/model.onnx)");
+        RequireFile(folder.VaeDecoderPath, "the vae_decoder component is missing (vae_decoder/model.onnx)");
 
-        var scalingFactor = ReadScalingFactor(Path.Combine(full, "vae_decoder", "config.json"));
+        folder.VaeScalingFactor = ReadScalingFactor(folder.VaeDecoderConfigPath);
         var vaeEncoderPath = Path.Combine(full, "vae_encoder", "model.onnx");
-        return new ModelFolder(full, File.ReadAllText(schedulerConfigPath), indexSchedulerClass, scalingFactor, File.Exists(vaeEncoderPath) ? vaeEncoderPath : null);
+        folder.VaeEncoderPath = File.Exists(vaeEncoderPath) ? vaeEncoderPath : null;
+        return folder;
     }
 
     private static string? ReadSchedulerClass(JsonDocument modelIndex)
@@ -112,12 +105,15 @@ public sealed class ModelFolder
     }
 
     /// <summary>Parses a JSON file that must hold an object; the caller disposes the document.</summary>
-    internal static JsonDocument ReadJsonObject(string path)
+    internal static JsonDocument ReadJsonObject(string path) => ParseJsonObject(File.ReadAllText(path), path);
+
+    /// <summary>Parses <paramref name="json"/> (the text of <paramref name="path"/>), which must hold an object; the caller disposes the document.</summary>
+    private static JsonDocument ParseJsonObject(string json, string path)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllText(path));
+            document = JsonDocument.Parse(json);
         }
         catch (JsonException ex)
         {
