@@ -18,8 +18,6 @@ public sealed class ModelHost : IDisposable
 
     public bool IsDraining => _draining;
 
-    public string? LoadError => _loadError;
-
     public void SetLoaded(IGenerationEngine engine) => _engine = engine;
 
     public void SetWarmedUp() => _warmedUp = true;

@@ -9,9 +9,6 @@ internal sealed record VaeArchitecture(int[] BlockOutChannels, int LayersPerBloc
     /// <summary>SD's latent scaling factor (AutoencoderKL's default; SD 1.5's config has no key for it).</summary>
     public const double ScalingFactor = 0.18215;
 
-    /// <summary>Each block but the last halves (encoder) or doubles (decoder) the resolution: 2^(blocks−1) = 8 for SD.</summary>
-    public int DownscaleFactor => 1 << (BlockOutChannels.Length - 1);
-
     /// <summary>Toy scale: four levels (×8), 8 to 32 channels.</summary>
     public static VaeArchitecture Tiny { get; } = new([8, 16, 32, 32], 1, 4, 256);
 

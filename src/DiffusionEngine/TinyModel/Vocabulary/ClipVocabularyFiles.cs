@@ -12,7 +12,6 @@ internal sealed class ClipVocabularyFiles
 {
     public const string StartOfText = "<|startoftext|>";
     public const string EndOfText = "<|endoftext|>";
-    public const int ModelMaxLength = 77;
 
     /// <summary>Upper bound on learned merges; the corpus runs out of repeated pairs before that.</summary>
     private const int MaxMerges = 1000;
