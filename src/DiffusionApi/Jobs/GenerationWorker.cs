@@ -106,8 +106,13 @@ public sealed partial class GenerationWorker(
             queue.CompleteAdding();
             FailWaiting($"the model failed to load: {ex.Message}");
             // Stop the host with a failing exit code: a service without its model must not look alive (or succeeded).
+            // Not rethrown: the drain awaits this task on stop, and an exception out of the host's StopAsync would
+            // escape app.Run() and abort the process (exit 134, unflushed logs) instead of exiting with 1. The stop
+            // waits for the host to finish starting (Register runs at once if it has): stopping a host mid-start
+            // also makes app.Run() throw.
             Environment.ExitCode = 1;
-            throw;
+            lifetime.ApplicationStarted.Register(lifetime.StopApplication);
+            return;
         }
 
         try

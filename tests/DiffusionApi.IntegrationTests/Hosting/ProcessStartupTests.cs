@@ -15,7 +15,7 @@ public sealed class ProcessStartupTests
             var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
                 ServiceProcess.StartAsync(SharedTinyModel.Directory, new Dictionary<string, string> { ["Diffusion:Model:Path"] = notAModel }));
 
-            Assert.Contains("exited with 1", error.Message, StringComparison.Ordinal);
+            Assert.Contains("exited with 1:", error.Message, StringComparison.Ordinal);
             Assert.Contains("model_index.json", error.Message, StringComparison.Ordinal);
         }
         finally
