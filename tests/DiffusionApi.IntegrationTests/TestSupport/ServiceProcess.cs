@@ -119,7 +119,12 @@ public sealed class ServiceProcess : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"the service exited with {_process.ExitCode}:\n{Output}");
+            if (_process.HasExited)
+            {
+                // The parameterless wait also drains the redirected output, so the reason the service gave is in Output.
+                _process.WaitForExit();
+                throw new InvalidOperationException($"the service exited with {_process.ExitCode}:\n{Output}");
+            }
             try
             {
                 if ((await client.GetAsync("/health/ready")).IsSuccessStatusCode) return;
