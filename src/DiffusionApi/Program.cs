@@ -9,11 +9,15 @@ builder.AddServiceHealthChecks();
 builder.AddServiceProblemDetails();
 builder.AddServiceSwagger();
 builder.AddServiceRateLimiting();
+builder.AddServiceCors();
+builder.AddPlayground();
 
 var app = builder.Build();
 app.UseServiceProblemDetails();
 app.UseServiceRequestLogging();
 app.UseServiceSwagger();
+app.UsePlayground();
+app.UseServiceCors();
 app.UseApiKeys();
 app.UseRateLimiter();
 
