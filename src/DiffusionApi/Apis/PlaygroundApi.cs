@@ -9,8 +9,9 @@ namespace DiffusionApi.Apis;
 
 /// <summary>
 /// The playground page: <c>GET /</c> answers its HTML and <c>GET /playground/config</c> what the page must know before
-/// it may call /v1 (answered without an API key). Its scripts and styles are served by
-/// <see cref="Extensions.PlaygroundExtensions"/>. Neither endpoint is part of the API description.
+/// it may call /v1 (answered without an API key); both answer 404 while Diffusion:Playground:Enabled is off. Its
+/// scripts and styles are served by <see cref="Extensions.PlaygroundExtensions"/>. Neither endpoint is part of the API
+/// description.
 /// </summary>
 public static class PlaygroundApi
 {
@@ -18,7 +19,9 @@ public static class PlaygroundApi
     {
         var page = files.GetFileInfo("index.html");
         if (!page.Exists) throw new InvalidOperationException("the playground's index.html is not embedded in the assembly");
-        var group = app.MapGroup("").WithTags("Playground").ExcludeFromDescription();
+        var group = app.MapGroup("").WithTags("Playground").ExcludeFromDescription()
+            .AddEndpointFilter(async (context, next) =>
+                Extensions.PlaygroundExtensions.IsEnabled(context.HttpContext) ? await next(context) : TypedResults.NotFound());
         group.MapGet("/", (HttpContext context) => Page(context, page)).WithName("Playground");
         group.MapGet("/playground/config", GetConfig).WithName("PlaygroundConfig");
         return app;

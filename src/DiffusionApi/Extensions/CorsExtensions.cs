@@ -31,10 +31,16 @@ public static class CorsExtensions
         return builder;
     }
 
-    /// <summary>Adds the CORS middleware when origins are configured; call it before <c>UseApiKeys</c>.</summary>
+    /// <summary>
+    /// Runs the CORS middleware when origins are configured; call it before <c>UseApiKeys</c>. The setting is read per
+    /// request (a cached singleton), not while the pipeline is built, so a bad value fails in start-up validation with
+    /// every other setting.
+    /// </summary>
     public static WebApplication UseServiceCors(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<IOptions<CorsOptions>>().Value.AllowedOrigins.Length > 0) app.UseCors();
+        app.UseWhen(
+            context => context.RequestServices.GetRequiredService<IOptions<CorsOptions>>().Value.AllowedOrigins.Length > 0,
+            branch => branch.UseCors());
         return app;
     }
 }

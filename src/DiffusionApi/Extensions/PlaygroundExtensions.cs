@@ -26,20 +26,28 @@ public static class PlaygroundExtensions
         return builder;
     }
 
-    /// <summary>When enabled: the page at <c>/</c>, its files under <c>/playground/</c> and <c>/playground/config</c>.</summary>
+    /// <summary>
+    /// When enabled: the page at <c>/</c>, its files under <c>/playground/</c> and <c>/playground/config</c>; when not,
+    /// those paths answer 404. The setting is read per request (a cached singleton), not while the pipeline is built,
+    /// so a bad value fails in start-up validation with every other setting.
+    /// </summary>
     public static WebApplication UsePlayground(this WebApplication app)
     {
-        if (!app.Services.GetRequiredService<IOptions<PlaygroundOptions>>().Value.Enabled) return app;
         var files = new EmbeddedFileProvider(typeof(PlaygroundExtensions).Assembly, EmbeddedNamespace);
-        app.UseStaticFiles(new StaticFileOptions
-        {
-            FileProvider = files,
-            RequestPath = "/playground",
-            OnPrepareResponse = context => AddSecurityHeaders(context.Context.Response),
-        });
+        app.UseWhen(
+            context => context.Request.Path.StartsWithSegments("/playground") && IsEnabled(context),
+            branch => branch.UseStaticFiles(new StaticFileOptions
+            {
+                FileProvider = files,
+                RequestPath = "/playground",
+                OnPrepareResponse = context => AddSecurityHeaders(context.Context.Response),
+            }));
         app.MapPlaygroundApi(files);
         return app;
     }
+
+    public static bool IsEnabled(HttpContext context) =>
+        context.RequestServices.GetRequiredService<IOptions<PlaygroundOptions>>().Value.Enabled;
 
     /// <summary>The CSP, no MIME sniffing, no referrer, and revalidation on every load (the files change with the service).</summary>
     public static void AddSecurityHeaders(HttpResponse response)

@@ -112,6 +112,15 @@ public sealed partial class PlaygroundTests(ReadyServiceFixture fixture) : IClas
     }
 
     [Fact]
+    public void InvalidEnabledValue_FailsAtStartNamingTheSetting()
+    {
+        using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["Diffusion:Playground:Enabled"] = "maybe" });
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        Assert.Contains("Diffusion:Playground:Enabled", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownPlaygroundFile_Is404()
     {
         var response = await fixture.Client.GetAsync("/playground/missing.js");
