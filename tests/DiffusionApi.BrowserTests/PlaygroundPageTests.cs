@@ -83,6 +83,43 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
     }
 
     [BrowserFact]
+    public async Task CopyAsCurl_PutsTheShownCommandOnTheClipboard()
+    {
+        await using var page = await fixture.OpenPageAsync(Home);
+        await page.SetClipboardAccessAsync(fixture.Browser, allowed: true);
+        await page.WaitForDiscoveryAsync();
+        await FillSmallRequestAsync(page, "copied as curl");
+        await page.Page.ClickAsync("#generate");
+        await page.WaitUntilAsync("document.querySelectorAll('#gallery img').length === 1", "the image");
+
+        await page.Page.ClickAsync("#copy-curl");
+        await page.WaitUntilAsync("document.querySelector('#copy-status').textContent !== ''", "the copy status");
+
+        Assert.Equal("Copied.", await page.TextAsync("#copy-status"));
+        Assert.Equal(await page.TextAsync("#curl"), await page.EvaluateAsync<string>("navigator.clipboard.readText()"));
+    }
+
+    [BrowserFact]
+    public async Task CopyAsCurl_WithoutClipboardAccess_SelectsTheCommandForCtrlC()
+    {
+        await using var page = await fixture.OpenPageAsync(Home);
+        await page.SetClipboardAccessAsync(fixture.Browser, allowed: false);
+        await page.WaitForDiscoveryAsync();
+        Assert.True(await page.EvaluateAsync<bool>("document.querySelector('#copy-curl').disabled"), "nothing to copy before a request");
+        await page.FillAsync("#steps", "0"); // a 400 still shows the request that was made
+        await page.FillAsync("#prompt", "rejected");
+        await page.Page.ClickAsync("#generate");
+        await page.WaitUntilAsync("document.querySelector('#steps-error').textContent !== ''", "the steps error");
+
+        await page.Page.ClickAsync("#copy-curl");
+        await page.WaitUntilAsync("document.querySelector('#copy-status').textContent !== ''", "the copy status");
+
+        Assert.Equal("Selected: press Ctrl+C to copy.", await page.TextAsync("#copy-status"));
+        Assert.Equal(await page.TextAsync("#curl"), await page.EvaluateAsync<string>("getSelection().toString()"));
+        Assert.Contains("\"steps\":0", await page.TextAsync("#curl"), StringComparison.Ordinal);
+    }
+
+    [BrowserFact]
     public async Task LockedSeedAboveTwoToThe53_IsSentAndShownExactly()
     {
         const string seed = "18446744073709551610"; // a JavaScript number would round it to 18446744073709551616

@@ -17,6 +17,7 @@ public sealed class PageSession : IAsyncDisposable
     private readonly List<string> _consoleErrors = [];
     private readonly List<string> _pageErrors = [];
     private readonly List<IRequest> _requests = [];
+    private ICDPSession? _browserSession;
 
     private PageSession(IBrowserContext context, IPage page)
     {
@@ -109,6 +110,21 @@ public sealed class PageSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Grants or denies this page's origin the clipboard over CDP (Puppeteer's ClipboardReadWrite override alone denies
+    /// the sanitized write that <c>navigator.clipboard.writeText</c> needs). The override lasts while the CDP session
+    /// that set it is attached, which is until this page is disposed.
+    /// </summary>
+    public async Task SetClipboardAccessAsync(IBrowser browser, bool allowed)
+    {
+        var origin = new Uri(Page.Url).GetLeftPart(UriPartial.Authority);
+        _browserSession ??= await browser.CreateCDPSessionAsync();
+        if (allowed)
+            await _browserSession.SendAsync("Browser.grantPermissions", new { origin, browserContextId = _context.Id, permissions = new[] { "clipboardReadWrite", "clipboardSanitizedWrite" } });
+        else
+            await _browserSession.SendAsync("Browser.setPermission", new { origin, browserContextId = _context.Id, permission = new { name = "clipboard-write" }, setting = "denied" });
+    }
+
     /// <summary>Waits until a request the page made that matches has been answered.</summary>
     public async Task WaitForResponseAsync(Func<IRequest, bool> match, string what, TimeSpan? timeout = null)
     {
@@ -131,5 +147,6 @@ public sealed class PageSession : IAsyncDisposable
     {
         await Page.CloseAsync();
         await _context.CloseAsync();
+        if (_browserSession is not null) await _browserSession.DetachAsync();
     }
 }
