@@ -49,9 +49,14 @@ public static class PromptEmphasis
         for (var t = 0; t < weights.Length; t++)
         {
             var row = hiddenStates.Slice(t * hiddenSize, hiddenSize);
-            originalSum += TensorPrimitives.Sum<float>(row);
-            TensorPrimitives.Multiply(row, weights[t], row);
-            weightedSum += TensorPrimitives.Sum<float>(row);
+            var rowSum = TensorPrimitives.Sum<float>(row);
+            originalSum += rowSum;
+            if (weights[t] != 1f)
+            {
+                TensorPrimitives.Multiply(row, weights[t], row);
+                rowSum = TensorPrimitives.Sum<float>(row);
+            }
+            weightedSum += rowSum;
         }
 
         if (weightedSum == 0) return;
