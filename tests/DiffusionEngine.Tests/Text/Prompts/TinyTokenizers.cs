@@ -20,9 +20,13 @@ public sealed class TinyTokenizers : IDisposable
         files.Write(eosPadded);
         files.Write(openClip);
         File.WriteAllText(Path.Combine(openClip, "special_tokens_map.json"), """{"pad_token": "!"}""");
+        EosPaddedDirectory = eosPadded;
         EosPadded = ClipTokenizer.Load(eosPadded);
         OpenClip = ClipTokenizer.Load(openClip);
     }
+
+    /// <summary>The folder <see cref="EosPadded"/> was loaded from.</summary>
+    public string EosPaddedDirectory { get; }
 
     /// <summary>Pads with EOS (49407's role; here the vocabulary's last id).</summary>
     public ClipTokenizer EosPadded { get; }
