@@ -42,12 +42,8 @@ public sealed class PlaygroundApiKeyTests(BrowserFixture fixture)
 
         await page.FillAsync("#api-key", BrowserFixture.ApiKey);
         await page.WaitForDiscoveryAsync();
-        await page.FillAsync("#prompt", "behind a key");
-        await page.FillAsync("#width", "64");
-        await page.FillAsync("#height", "64");
-        await page.FillAsync("#steps", "2");
-        await page.Page.ClickAsync("#generate");
-        await page.WaitUntilAsync("document.querySelectorAll('#gallery img').length === 1 && document.querySelector('#gallery img').naturalWidth > 0", "the image");
+        await page.FillRequestAsync("behind a key");
+        await page.GenerateAsync();
 
         var calls = page.Requests.Where(r => r.Url.Contains("/v1/", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(calls);

@@ -41,16 +41,9 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
     {
         await using var page = await fixture.OpenPageAsync(Home);
         await page.WaitForDiscoveryAsync();
-        await page.FillAsync("#prompt", "a red fox in the snow");
-        await page.FillAsync("#width", "64");
-        await page.FillAsync("#height", "64");
-        await page.FillAsync("#steps", "4");
-        await page.FillAsync("#count", "2");
-        await page.SetCheckedAsync("#seed-random", false);
-        await page.FillAsync("#seed", "1234");
+        await page.FillRequestAsync("a red fox in the snow", steps: 4, count: 2, seed: "1234");
 
-        await page.Page.ClickAsync("#generate");
-        await page.WaitUntilAsync("document.querySelectorAll('#gallery img').length === 2 && [...document.querySelectorAll('#gallery img')].every(i => i.complete && i.naturalWidth > 0)", "two images in the gallery");
+        await page.GenerateAsync(images: 2);
 
         Assert.Equal(["1234", "1235"], await page.EvaluateAsync<string[]>("[...document.querySelectorAll('#gallery img')].map(i => i.dataset.seed)"));
         Assert.Equal(64, await page.EvaluateAsync<int>("document.querySelector('#gallery img').naturalWidth"));
@@ -88,9 +81,8 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
         await using var page = await fixture.OpenPageAsync(Home);
         await page.SetClipboardAccessAsync(fixture.Browser, allowed: true);
         await page.WaitForDiscoveryAsync();
-        await FillSmallRequestAsync(page, "copied as curl");
-        await page.Page.ClickAsync("#generate");
-        await page.WaitUntilAsync("document.querySelectorAll('#gallery img').length === 1", "the image");
+        await page.FillRequestAsync("copied as curl");
+        await page.GenerateAsync();
 
         await page.Page.ClickAsync("#copy-curl");
         await page.WaitUntilAsync("document.querySelector('#copy-status').textContent !== ''", "the copy status");
@@ -125,12 +117,9 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
         const string seed = "18446744073709551610"; // a JavaScript number would round it to 18446744073709551616
         await using var page = await fixture.OpenPageAsync(Home);
         await page.WaitForDiscoveryAsync();
-        await FillSmallRequestAsync(page, "exact seeds");
-        await page.SetCheckedAsync("#seed-random", false);
-        await page.FillAsync("#seed", seed);
+        await page.FillRequestAsync("exact seeds", seed: seed);
 
-        await page.Page.ClickAsync("#generate");
-        await page.WaitUntilAsync("document.querySelectorAll('#gallery img').length === 1", "the image");
+        await page.GenerateAsync();
 
         Assert.Equal(seed, await page.EvaluateAsync<string>("document.querySelector('#gallery img').dataset.seed"));
         Assert.Contains($"Seed: {seed}", await page.TextAsync("#gallery .infotext"), StringComparison.Ordinal);
@@ -141,10 +130,9 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
     {
         await using var page = await fixture.OpenPageAsync(Home);
         await page.WaitForDiscoveryAsync();
-        await FillSmallRequestAsync(page, "random seed");
+        await page.FillRequestAsync("random seed");
 
-        await page.Page.ClickAsync("#generate");
-        await page.WaitUntilAsync("document.querySelectorAll('#gallery img').length === 1", "the image");
+        await page.GenerateAsync();
 
         var shown = await page.EvaluateAsync<string>("document.querySelector('#gallery img').dataset.seed");
         Assert.Matches("^[0-9]+$", shown);
@@ -179,8 +167,7 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
         await page.FillAsync("#width", "64");
         await page.FillAsync("#height", "64");
         await page.FillAsync("#steps", "2");
-        await page.Page.ClickAsync("#generate");
-        await page.WaitUntilAsync("document.querySelectorAll('#gallery img').length === 1", "the image");
+        await page.GenerateAsync();
         Assert.Equal("", await page.TextAsync("#steps-error"));
         Assert.Equal("false", await page.AttributeAsync("#steps", "aria-invalid"));
     }
@@ -194,7 +181,7 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
         {
             await using var page = await fixture.OpenPageAsync(Home);
             await page.WaitForDiscoveryAsync();
-            await FillSmallRequestAsync(page, "waits behind the filler");
+            await page.FillRequestAsync("waits behind the filler");
 
             await page.Page.ClickAsync("#generate");
             await page.WaitUntilAsync("document.querySelector('#job-status').textContent.startsWith('Queued: position 1')", "the queue position");
@@ -224,10 +211,7 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
         using var client = fixture.Open.CreateClient();
         await using var page = await fixture.OpenPageAsync(Home);
         await page.WaitForDiscoveryAsync();
-        await page.FillAsync("#prompt", "a long one");
-        await page.FillAsync("#width", "512");
-        await page.FillAsync("#height", "512");
-        await page.FillAsync("#steps", "150");
+        await page.FillRequestAsync("a long one", size: 512, steps: 150);
 
         await page.Page.ClickAsync("#generate");
         await page.WaitUntilAsync("Number(document.querySelector('#progress').getAttribute('aria-valuenow')) > 0", "running progress", TimeSpan.FromSeconds(60));
@@ -256,12 +240,12 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
         string[] expected = ["prompt", "negative-prompt", "width", "height", "steps", "guidance", "count", "rng", "seed-random", "scheduler", "model", "generate"];
         Assert.Equal(expected, order.Where(expected.Contains).Distinct().ToArray());
 
-        await FillSmallRequestAsync(page, "typed from the keyboard");
+        await page.FillRequestAsync("typed from the keyboard");
         await page.Page.FocusAsync("#prompt");
         await page.Page.Keyboard.DownAsync("Control");
         await page.Page.Keyboard.PressAsync("Enter");
         await page.Page.Keyboard.UpAsync("Control");
-        await page.WaitUntilAsync("document.querySelectorAll('#gallery img').length === 1", "the image");
+        await page.WaitForGalleryAsync(1);
     }
 
     [BrowserFact]
@@ -312,17 +296,9 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
     {
         await using var page = await fixture.OpenPageAsync(Home, new ViewPortOptions { Width = 1280, Height = 860 });
         await page.WaitForDiscoveryAsync();
-        await page.FillAsync("#prompt", "a lighthouse on a cliff at dusk, watercolor");
-        await page.FillAsync("#negative-prompt", "blurry");
-        await page.FillAsync("#width", "128");
-        await page.FillAsync("#height", "128");
-        await page.FillAsync("#steps", "12");
-        await page.FillAsync("#count", "4");
-        await page.SetCheckedAsync("#seed-random", false);
-        await page.FillAsync("#seed", "20240607");
+        await page.FillRequestAsync("a lighthouse on a cliff at dusk, watercolor", size: 128, steps: 12, count: 4, seed: "20240607", negativePrompt: "blurry");
 
-        await page.Page.ClickAsync("#generate");
-        await page.WaitUntilAsync("document.querySelectorAll('#gallery img').length === 4 && [...document.querySelectorAll('#gallery img')].every(i => i.complete && i.naturalWidth > 0)", "four images");
+        await page.GenerateAsync(images: 4);
 
         var path = Path.Combine(Artifacts.Directory, "playground.png");
         await page.Page.ScreenshotAsync(path, new ScreenshotOptions { FullPage = true });
@@ -331,14 +307,6 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
         // DIFFUSION_UPDATE_SCREENSHOT=1 refreshes the copy the README shows.
         if (Environment.GetEnvironmentVariable("DIFFUSION_UPDATE_SCREENSHOT") == "1")
             File.Copy(path, Path.Combine(Artifacts.RepositoryRoot, "docs", "playground.png"), overwrite: true);
-    }
-
-    private static async Task FillSmallRequestAsync(PageSession page, string prompt)
-    {
-        await page.FillAsync("#prompt", prompt);
-        await page.FillAsync("#width", "64");
-        await page.FillAsync("#height", "64");
-        await page.FillAsync("#steps", "2");
     }
 
     /// <summary>Queues a job that keeps the single worker busy for seconds and waits until it runs; answers its id.</summary>

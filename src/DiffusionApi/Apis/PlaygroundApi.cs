@@ -40,7 +40,7 @@ public static class PlaygroundApi
         context.Response.Headers.CacheControl = "no-store";
         var l = limits.Value;
         return TypedResults.Ok(new PlaygroundConfig(
-            diffusion.Value.ApiKeys.Any(k => !string.IsNullOrWhiteSpace(k)),
+            diffusion.Value.RequiresApiKey,
             new PlaygroundLimits(l.MinWidth, l.MaxWidth, l.MinHeight, l.MaxHeight, l.MaxPixels, l.MinSteps, l.MaxSteps, l.MaxImages, l.MinGuidance, l.MaxGuidance),
             new PlaygroundDefaults(GenerationRequestValidator.DefaultSize, GenerationRequestValidator.DefaultSize,
                 GenerationRequestValidator.DefaultSteps, GenerationRequestValidator.DefaultGuidance)));

@@ -25,7 +25,7 @@ public sealed class CorsOptionsValidator(IOptions<DiffusionOptions> diffusion) :
             if (!IsOrigin(origins[i]))
                 failures.Add($"{Setting}:{i} must be an origin like https://app.example.com (scheme, host and optional port; no path, no trailing slash) but was '{origins[i]}'");
         }
-        if (options.AllowsAnyOrigin && diffusion.Value.ApiKeys.Any(k => !string.IsNullOrWhiteSpace(k)))
+        if (options.AllowsAnyOrigin && diffusion.Value.RequiresApiKey)
             failures.Add($"{Setting} may be '*' only when Diffusion:ApiKeys is empty; with API keys configured, list the origins of your web frontends");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
