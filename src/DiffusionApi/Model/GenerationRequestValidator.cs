@@ -17,6 +17,12 @@ public static class GenerationRequestValidator
     public const int DefaultSteps = 20;
     public const double DefaultGuidance = 7.5;
 
+    /// <summary>
+    /// Largest seed drawn for a request that names none: seeds are drawn in [0, 2^32) as A1111 and ComfyUI draw them,
+    /// so every seed the service chooses is exact in a JavaScript number (53 bits). Explicit seeds may go up to MaxSeed.
+    /// </summary>
+    public const ulong MaxRandomSeed = uint.MaxValue;
+
     public static GenerationSpec? Validate(
         ImageGenerationRequest request,
         LimitsOptions limits,
@@ -79,8 +85,9 @@ public static class GenerationRequestValidator
         }
         else
         {
-            var random = randomSeed();
-            seed = maxFirstSeed == ulong.MaxValue ? random : random % (maxFirstSeed + 1);
+            // Every image's seed (seed + i) stays below 2^32 and within MaxSeed.
+            var highest = Math.Min(maxFirstSeed, MaxRandomSeed - extraSeeds);
+            seed = randomSeed() % (highest + 1);
         }
 
         // scheduler

@@ -36,7 +36,10 @@ public sealed record ImageGenerationRequest
     /// <summary>Classifier-free guidance scale (7.5 by default).</summary>
     [JsonPropertyName("guidance_scale")] public double? GuidanceScale { get; init; }
 
-    /// <summary>Seed of the first image (unsigned 64-bit); missing draws one at random and returns it.</summary>
+    /// <summary>
+    /// Seed of the first image, 0 to 2^64−1 (a JSON number or a string of digits; JavaScript numbers are exact only up to
+    /// 2^53−1). Missing draws one at random in [0, 2^32) and returns it.
+    /// </summary>
     [JsonPropertyName("seed")] public ulong? Seed { get; init; }
 
     /// <summary>A scheduler id or name from GET /v1/schedulers; missing uses the model's own.</summary>

@@ -112,6 +112,22 @@ public sealed class HealthAndStartupTests
         }
     }
 
+    [Theory]
+    [InlineData("ImageGenerationRequest")]
+    [InlineData("ImageData")]
+    public async Task Swagger_DescribesSeedsAsUnsigned64BitWithTheirBounds(string schemaName)
+    {
+        await using var factory = new DiffusionApiFactory();
+        using var document = JsonDocument.Parse(await factory.CreateClient().GetStringAsync("/swagger/v1/swagger.json"));
+
+        var seed = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty(schemaName).GetProperty("properties").GetProperty("seed");
+
+        Assert.Equal("uint64", seed.GetProperty("format").GetString());
+        Assert.Contains("integer", seed.GetProperty("type").ToString(), StringComparison.Ordinal);
+        Assert.Equal("0", seed.GetProperty("minimum").GetRawText());
+        Assert.Equal("18446744073709551615", seed.GetProperty("maximum").GetRawText());
+    }
+
     private static bool HasExample(JsonElement schema, JsonElement schemas)
     {
         if (schema.TryGetProperty("example", out _) || schema.TryGetProperty("examples", out _)) return true;

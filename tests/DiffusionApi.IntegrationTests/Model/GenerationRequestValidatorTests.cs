@@ -23,6 +23,15 @@ public sealed class GenerationRequestValidatorTests
     }
 
     [Fact]
+    public void MissingSeed_IsDrawnSoThatEveryImageSeedStaysBelow2To32()
+    {
+        var spec = GenerationRequestValidator.Validate(new ImageGenerationRequest { Prompt = "x", N = 4 }, new LimitsOptions(), Model, () => ulong.MaxValue - 1, out var errors);
+
+        Assert.Empty(errors);
+        Assert.True(spec!.Seed + 3 <= uint.MaxValue, $"seed {spec.Seed}");
+    }
+
+    [Fact]
     public void SeedAtUlongMax_WithSeveralImages_IsRejectedInsteadOfOverflowing()
     {
         var spec = GenerationRequestValidator.Validate(new ImageGenerationRequest { Prompt = "x", N = 2, Seed = ulong.MaxValue }, new LimitsOptions(), Model, () => 0, out var errors);
