@@ -16,6 +16,7 @@ app.UseServiceRequestLogging();
 app.UseServiceSwagger();
 app.UseApiKeys();
 app.UseRateLimiter();
+app.UseJsonRequestBodies();
 
 app.MapOpenAiImagesApi();
 app.MapGenerationApi();

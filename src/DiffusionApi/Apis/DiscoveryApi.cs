@@ -1,4 +1,5 @@
 using DiffusionApi.Engine;
+using DiffusionApi.Extensions;
 using DiffusionApi.Model;
 using DiffusionApi.Options;
 using DiffusionEngine.Schedulers;
@@ -12,7 +13,7 @@ public static class DiscoveryApi
 {
     public static IEndpointRouteBuilder MapDiscoveryApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1").WithTags("Discovery");
+        var group = app.MapGroup("/v1").WithTags("Discovery").WithJsonFieldAdvice(V1FieldAdvice.Table);
         group.MapGet("/models", GetModels).WithName("ListModels").WithSummary("The loaded model (OpenAI list shape)")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/schedulers", GetSchedulers).WithName("ListSchedulers").WithSummary("Schedulers a request may name")
