@@ -11,8 +11,8 @@ builder.AddServiceSwagger();
 builder.AddServiceRateLimiting();
 
 var app = builder.Build();
-app.UseServiceProblemDetails();
 app.UseServiceRequestLogging();
+app.UseServiceProblemDetails();
 app.UseServiceSwagger();
 app.UseApiKeys();
 app.UseRateLimiter();

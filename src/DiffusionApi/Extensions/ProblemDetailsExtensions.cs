@@ -23,6 +23,7 @@ public static class ProblemDetailsExtensions
             if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && context.ProblemDetails.Detail is null)
                 context.ProblemDetails.Detail = JsonRequestBodyMiddleware.SendJson(context.HttpContext.Request);
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
+            LoggingExtensions.RecordProblemReason(context.HttpContext, context.ProblemDetails);
         });
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Binding failures throw, so the handler above can name the bad field instead of answering an empty 400.
