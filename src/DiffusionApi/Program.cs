@@ -3,6 +3,7 @@ using DiffusionApi.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceLogging();
+builder.AddServiceSecurityHeaders();
 builder.AddApplicationServices();
 builder.AddServiceTelemetry();
 builder.AddServiceHealthChecks();
@@ -11,6 +12,7 @@ builder.AddServiceSwagger();
 builder.AddServiceRateLimiting();
 
 var app = builder.Build();
+app.UseServiceSecurityHeaders();
 app.UseServiceRequestLogging();
 app.UseServiceProblemDetails();
 app.UseServiceSwagger();
