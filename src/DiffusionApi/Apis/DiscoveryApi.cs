@@ -13,12 +13,12 @@ public static class DiscoveryApi
 {
     public static IEndpointRouteBuilder MapDiscoveryApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1").WithTags("Discovery").WithJsonFieldAdvice(V1FieldAdvice.Table);
+        var group = app.MapGroup("/v1").WithTags("Discovery");
         group.MapGet("/models", GetModels).WithName("ListModels").WithSummary("The loaded model (OpenAI list shape)")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/schedulers", GetSchedulers).WithName("ListSchedulers").WithSummary("Schedulers a request may name")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        group.MapPost("/tokenize", Tokenize).WithName("Tokenize").WithSummary("Token ids of a prompt and whether it fits the model's token window")
+        group.MapPost("/tokenize", Tokenize).WithName("Tokenize").WithJsonBody(V1FieldAdvice.Table).WithSummary("Token ids of a prompt and whether it fits the model's token window")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }

@@ -10,9 +10,10 @@ public static class OpenAiImagesApi
 {
     public static IEndpointRouteBuilder MapOpenAiImagesApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/images").WithTags("OpenAI Images").WithJsonFieldAdvice(V1FieldAdvice.Table);
+        var group = app.MapGroup("/v1/images").WithTags("OpenAI Images");
         group.MapPost("/generations", CreateImages)
             .WithName("CreateImages")
+            .WithJsonBody(V1FieldAdvice.Table)
             .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Generate images (OpenAI Images API)")

@@ -6,7 +6,8 @@ namespace DiffusionApi.Extensions;
 /// What to tell a client that sent a field its endpoint's body type does not declare: the field to use instead
 /// (<c>width: unknown field; use size</c>), or why a field of another API cannot be honoured here
 /// (<c>style: "vivid" is not supported; …</c>). One table per API surface (ours and OpenAI's under /v1, A1111's under
-/// /sdapi/v1), attached to that surface's endpoints as metadata and read by <see cref="JsonRequestBodyMiddleware"/>.
+/// /sdapi/v1), attached to that surface's endpoints (<see cref="JsonRequestBodyExtensions.WithJsonBody"/>) and read by
+/// <see cref="JsonRequestBodyMiddleware"/>.
 /// A "use instead" entry is shown only when the endpoint's body type declares that field, so one table serves every
 /// body type of its surface. Names match without regard to case.
 /// </summary>

@@ -19,9 +19,14 @@ public static class JsonRequestBodyExtensions
         return app;
     }
 
-    /// <summary>Gives the endpoints of one API surface its advice for fields their body types do not declare.</summary>
-    public static TBuilder WithJsonFieldAdvice<TBuilder>(this TBuilder builder, JsonFieldAdvice advice) where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(advice);
+    /// <summary>
+    /// Marks an endpoint with a JSON body: its surface's advice for fields the body type does not declare, and the 400 and
+    /// 415 problems the check answers, in the OpenAPI document.
+    /// </summary>
+    public static RouteHandlerBuilder WithJsonBody(this RouteHandlerBuilder builder, JsonFieldAdvice advice) =>
+        builder.WithMetadata(advice)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 }
 
 /// <summary>See <see cref="JsonRequestBodyExtensions"/>. The body has been buffered by <see cref="RequestBodyLimitMiddleware"/>.</summary>

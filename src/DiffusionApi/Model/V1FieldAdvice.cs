@@ -5,7 +5,7 @@ namespace DiffusionApi.Model;
 /// <summary>
 /// The /v1 surface's answer to fields its bodies do not declare: what A1111 (<c>/sdapi/v1/txt2img</c>), ComfyUI,
 /// diffusers and OpenAI call our fields, and the OpenAI and A1111 fields this surface cannot honour. Every endpoint of
-/// the surface carries it (<see cref="JsonRequestBodyExtensions.WithJsonFieldAdvice"/>); an unknown field is always a
+/// the surface carries it (<see cref="JsonRequestBodyExtensions.WithJsonBody"/>); an unknown field is always a
 /// 400, this table only makes its message say what to send instead.
 /// </summary>
 public static class V1FieldAdvice
