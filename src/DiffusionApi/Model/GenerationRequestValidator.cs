@@ -105,8 +105,9 @@ public static class GenerationRequestValidator
 
         // output_format, response_format, rng, model
         var outputFormat = ImageFormat.Png;
-        if (request.OutputFormat is not null && !ImageFormats.TryParse(request.OutputFormat, out outputFormat))
-            Add("output_format", $"output_format must be png, jpeg or webp but was '{ControlCharacters.Escape(request.OutputFormat)}'");
+        var formatKnown = request.OutputFormat is null || ImageFormats.TryParse(request.OutputFormat, out outputFormat);
+        if (!formatKnown)
+            Add("output_format", $"output_format must be png, jpeg or webp but was '{ControlCharacters.Escape(request.OutputFormat!)}'");
 
         // output_compression, background, moderation (OpenAI)
         var outputQuality = ImageEncoder.DefaultQuality;
@@ -114,7 +115,7 @@ public static class GenerationRequestValidator
         {
             outputQuality = compression;
             if (compression is < 0 or > 100) Add("output_compression", $"output_compression must be between 0 and 100 but was {compression}");
-            else if (outputFormat == ImageFormat.Png) Add("output_compression", "output_compression applies to jpeg and webp; png is lossless (set output_format, or leave output_compression out)");
+            else if (formatKnown && outputFormat == ImageFormat.Png) Add("output_compression", "output_compression applies to jpeg and webp; png is lossless (set output_format, or leave output_compression out)");
         }
         switch (request.Background)
         {
