@@ -41,8 +41,6 @@ public static class PlaygroundApi
         var l = limits.Value;
         return TypedResults.Ok(new PlaygroundConfig(
             diffusion.Value.RequiresApiKey,
-            new PlaygroundLimits(l.MinWidth, l.MaxWidth, l.MinHeight, l.MaxHeight, l.MaxPixels, l.MinSteps, l.MaxSteps, l.MaxImages, l.MinGuidance, l.MaxGuidance),
-            new PlaygroundDefaults(GenerationRequestValidator.DefaultSize, GenerationRequestValidator.DefaultSize,
-                GenerationRequestValidator.DefaultSteps, GenerationRequestValidator.DefaultGuidance)));
+            new PlaygroundLimits(l.MinWidth, l.MaxWidth, l.MinHeight, l.MaxHeight, l.MaxPixels, l.MinSteps, l.MaxSteps, l.MaxImages, l.MinGuidance, l.MaxGuidance)));
     }
 }

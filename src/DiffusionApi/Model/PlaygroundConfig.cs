@@ -4,12 +4,12 @@ namespace DiffusionApi.Model;
 
 /// <summary>
 /// GET /playground/config: what the playground page needs before it may call /v1 — whether it must ask for an API key
-/// (answered without one, so the page can learn it), the request limits for its inputs and the service's defaults.
+/// (answered without one, so the page can learn it) and the request limits for its inputs. Each model's defaults come
+/// with it from GET /v1/models.
 /// </summary>
 public sealed record PlaygroundConfig(
     [property: JsonPropertyName("api_key_required")] bool ApiKeyRequired,
-    [property: JsonPropertyName("limits")] PlaygroundLimits Limits,
-    [property: JsonPropertyName("defaults")] PlaygroundDefaults Defaults);
+    [property: JsonPropertyName("limits")] PlaygroundLimits Limits);
 
 /// <summary>Diffusion:Limits as the page's inputs use them (hints only: the service still validates every request).</summary>
 public sealed record PlaygroundLimits(
@@ -23,10 +23,3 @@ public sealed record PlaygroundLimits(
     [property: JsonPropertyName("max_images")] int MaxImages,
     [property: JsonPropertyName("min_guidance")] double MinGuidance,
     [property: JsonPropertyName("max_guidance")] double MaxGuidance);
-
-/// <summary>What a request that leaves a field out gets.</summary>
-public sealed record PlaygroundDefaults(
-    [property: JsonPropertyName("width")] int Width,
-    [property: JsonPropertyName("height")] int Height,
-    [property: JsonPropertyName("steps")] int Steps,
-    [property: JsonPropertyName("guidance_scale")] double GuidanceScale);

@@ -91,7 +91,10 @@ async function init() {
     else sessionStorage.setItem(KEY_STORAGE, key);
     loadDiscovery();
   });
-  ui.model.addEventListener('change', applyCapabilities);
+  ui.model.addEventListener('change', () => {
+    applyModelDefaults();
+    applyCapabilities();
+  });
   ui.copyCurl.addEventListener('click', copyCurl);
   ui.gallery.addEventListener('click', useSeedFromGallery);
 
@@ -117,18 +120,27 @@ async function init() {
 }
 
 /** Limits become input hints (the form is novalidate: the service's own messages are the ones shown). */
-function applyConfig({ limits, defaults }) {
-  setRange(ui.width, limits.min_width, limits.max_width, defaults.width);
-  setRange(ui.height, limits.min_height, limits.max_height, defaults.height);
-  setRange(ui.steps, limits.min_steps, limits.max_steps, defaults.steps);
-  setRange(ui.guidance, limits.min_guidance, limits.max_guidance, defaults.guidance_scale);
+function applyConfig({ limits }) {
+  setRange(ui.width, limits.min_width, limits.max_width);
+  setRange(ui.height, limits.min_height, limits.max_height);
+  setRange(ui.steps, limits.min_steps, limits.max_steps);
+  setRange(ui.guidance, limits.min_guidance, limits.max_guidance);
   ui.count.max = String(limits.max_images);
 }
 
-function setRange(input, min, max, value) {
+function setRange(input, min, max) {
   input.min = String(min);
   input.max = String(max);
-  input.value = String(value);
+}
+
+/** Fills size, steps and guidance with the selected model's defaults (from /v1/models). */
+function applyModelDefaults() {
+  const defaults = models.find((m) => m.id === ui.model.value)?.defaults;
+  if (!defaults) return;
+  ui.width.value = String(defaults.width);
+  ui.height.value = String(defaults.height);
+  ui.steps.value = String(defaults.steps);
+  ui.guidance.value = String(defaults.guidance_scale);
 }
 
 /** Fills the model and scheduler lists; a 401 is shown next to the key, a 503 (model loading) is retried. */
@@ -136,8 +148,10 @@ async function loadDiscovery() {
   showFieldError('api-key', '');
   try {
     const [modelList, schedulerList] = await Promise.all([api.models(), api.schedulers()]);
+    const first = models.length === 0;
     models = modelList.data;
     fillSelect(ui.model, models.map((m) => [m.id, m.id]), models[0]?.id);
+    if (first) applyModelDefaults();
     fillSelect(ui.scheduler, schedulerList.data.map((s) => [s.id, `${s.name} (${s.id})`]), schedulerList.default);
     const model = models[0];
     ui.serviceInfo.textContent = model ? `Model ${model.id} on ${model.execution_provider}` : 'No model loaded';
@@ -179,7 +193,7 @@ function applyCapabilities() {
 function buildRequestBody() {
   const body = { prompt: ui.prompt.value };
   if (ui.negative.value !== '') body.negative_prompt = ui.negative.value;
-  body.size = `${ui.width.value}x${ui.height.value}`;
+  if (ui.width.value !== '' || ui.height.value !== '') body.size = `${ui.width.value}x${ui.height.value}`;
   addNumber(body, 'steps', ui.steps);
   addNumber(body, 'guidance_scale', ui.guidance);
   addNumber(body, 'n', ui.count);
