@@ -51,10 +51,6 @@ export class ApiClient {
     return this.#json('DELETE', `/v1/jobs/${encodeURIComponent(jobId)}`);
   }
 
-  job(jobId) {
-    return this.#json('GET', `/v1/jobs/${encodeURIComponent(jobId)}`);
-  }
-
   /** The job's Server-Sent Events as { event, status, id } until the stream ends. */
   async *events(jobId, lastEventId, signal) {
     const headers = this.#headers();
