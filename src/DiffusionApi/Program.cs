@@ -10,12 +10,16 @@ builder.AddServiceHealthChecks();
 builder.AddServiceProblemDetails();
 builder.AddServiceSwagger();
 builder.AddServiceRateLimiting();
+builder.AddServiceCors();
+builder.AddPlayground();
 
 var app = builder.Build();
 app.UseServiceSecurityHeaders();
 app.UseServiceRequestLogging();
 app.UseServiceProblemDetails();
 app.UseServiceSwagger();
+app.UsePlayground();
+app.UseServiceCors();
 app.UseApiKeys();
 app.UseRateLimiter();
 app.UseJsonRequestBodies();

@@ -29,7 +29,8 @@ public static class DiscoveryApi
         var model = engine.Model;
         var created = Directory.Exists(model.Directory) ? new DateTimeOffset(Directory.GetCreationTimeUtc(model.Directory)).ToUnixTimeSeconds() : 0;
         return TypedResults.Ok(new ModelList("list",
-            [new ModelEntry(model.Name, "model", created, "local", model.DefaultScheduler, model.ExecutionProvider, model.TokenizerMaxLength)]));
+            [new ModelEntry(model.Name, "model", created, "local", model.DefaultScheduler, model.ExecutionProvider, model.TokenizerMaxLength,
+                ModelDefaults.From(GenerationDefaults.For(model)))]));
     }
 
     public static Results<Ok<SchedulerList>, ProblemHttpResult> GetSchedulers(HttpContext context, ModelHost host)

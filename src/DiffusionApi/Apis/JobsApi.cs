@@ -79,8 +79,13 @@ public static class JobsApi
         JobStatusResponse? last = null;
         while (!cancellationToken.IsCancellationRequested)
         {
+            // Read before the status: once the job has finished, the status below is its final one, so the stream never
+            // ends on a progress event of a job that completed meanwhile. A final state is sent only with its result
+            // (the state flips a moment before the completion is set, and the change wakes this loop again).
+            var finished = job.Completion.IsCompleted;
             var status = Status(job, queue, context);
-            if (last is null || status.Status != last.Status || status.QueuePosition != last.QueuePosition || status.Progress != last.Progress)
+            var settled = finished || status.Status is "queued" or "running";
+            if (settled && (last is null || status.Status != last.Status || status.QueuePosition != last.QueuePosition || status.Progress != last.Progress))
             {
                 var type = status.Status switch
                 {
@@ -92,7 +97,7 @@ public static class JobsApi
                 yield return new SseItem<JobStatusResponse>(status, type);
                 last = status;
             }
-            if (job.Completion.IsCompleted) yield break;
+            if (finished) yield break;
             // Progress and state changes wake us at once; queue positions are re-read at least this often.
             await job.WaitForChangeAsync(EventPollInterval, cancellationToken);
         }

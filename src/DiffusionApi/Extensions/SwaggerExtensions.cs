@@ -86,6 +86,7 @@ public static class SwaggerExtensions
                 {
                     ["id"] = "tiny-sd", ["object"] = "model", ["created"] = 1764097200, ["owned_by"] = "local",
                     ["default_scheduler"] = "pndm", ["execution_provider"] = "cpu", ["max_prompt_tokens"] = 77,
+                    ["defaults"] = new JsonObject { ["width"] = 512, ["height"] = 512, ["steps"] = 20, ["guidance_scale"] = 7.5 },
                 }),
             },
             [typeof(SchedulerList)] = () => new JsonObject
