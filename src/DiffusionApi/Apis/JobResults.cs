@@ -35,17 +35,25 @@ public static class JobResults
     {
         var images = job.Images ?? [];
         var contents = new byte[images.Count][];
-        for (var i = 0; i < contents.Length; i++)
+        try
         {
-            var stored = await store.OpenAsync(images[i].ImageId, cancellationToken)
-                ?? throw new InvalidOperationException($"image {images[i].ImageId} of job {job.Job.Id} is missing from the image store");
-            await using (var content = stored.Content)
+            for (var i = 0; i < contents.Length; i++)
             {
+                var stored = await store.OpenAsync(images[i].ImageId, cancellationToken)
+                    ?? throw new InvalidOperationException($"image {images[i].ImageId} of job {job.Job.Id} is missing from the image store");
+                await using var content = stored.Content;
                 using var copy = new MemoryStream();
                 await content.CopyToAsync(copy, cancellationToken);
                 contents[i] = copy.ToArray();
             }
-            if (!keep) await store.DeleteAsync(images[i].ImageId, CancellationToken.None);
+        }
+        finally
+        {
+            // Also when the client hung up half-way: nobody else can ask for these images.
+            if (!keep)
+            {
+                foreach (var image in images) await store.DeleteAsync(image.ImageId, CancellationToken.None);
+            }
         }
         return contents;
     }
