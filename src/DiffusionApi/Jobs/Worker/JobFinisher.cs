@@ -55,7 +55,7 @@ public sealed partial class JobFinisher(HeldJobs held, IImageStore store, TimePr
                 byte[] bytes;
                 using (ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.ImageEncodeSpan, ActivityKind.Internal, parent))
                 {
-                    bytes = ImageEncoder.Encode(image, spec.OutputFormat, InfoText.Format(image.Request, sampler, model.Name));
+                    bytes = ImageEncoder.Encode(image, spec.OutputFormat, InfoText.Format(image.Request, sampler, model.Name), spec.OutputQuality);
                 }
                 using (ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.StorageSpan, ActivityKind.Internal, parent))
                 {
