@@ -26,7 +26,6 @@ public sealed class ScaleoutOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!string.Equals(Backend, InMemoryBackend, StringComparison.OrdinalIgnoreCase))
-            yield return new($"{SectionName}:Backend must be {InMemoryBackend} (the only backend this build has) but was '{Backend}'.", [nameof(Backend)]);
+        if (SettingChoice.Check($"{SectionName}:{nameof(Backend)}", Backend, nameof(Backend), InMemoryBackend) is { } error) yield return error;
     }
 }

@@ -26,7 +26,6 @@ public sealed class StorageOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!string.Equals(Provider, FileSystemProvider, StringComparison.OrdinalIgnoreCase))
-            yield return new($"{SectionName}:Provider must be {FileSystemProvider} (the only image store this build has) but was '{Provider}'.", [nameof(Provider)]);
+        if (SettingChoice.Check($"{SectionName}:{nameof(Provider)}", Provider, nameof(Provider), FileSystemProvider) is { } error) yield return error;
     }
 }
