@@ -15,22 +15,14 @@ public sealed class JobWatcher(IJobStore store, IProgressBus bus)
     /// The job's record now and after each change (several changes between two reads give one read). Ends after the
     /// first final, Gone or NotFound answer, or when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public async IAsyncEnumerable<JobLookup> WatchAsync(string jobId, TimeSpan pollInterval, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await using var subscription = await bus.SubscribeAsync(jobId, cancellationToken);
-        while (true)
-        {
-            var lookup = await store.GetAsync(jobId, cancellationToken);
-            yield return lookup;
-            if (lookup.Job is not { } job || job.State.IsFinal()) yield break;
-            await NextChangeAsync(subscription.Events, pollInterval, cancellationToken);
-        }
-    }
+    public IAsyncEnumerable<JobLookup> WatchAsync(string jobId, TimeSpan pollInterval, CancellationToken cancellationToken) =>
+        WatchAsync(jobId, pollInterval, static _ => true, cancellationToken);
 
     /// <summary>The job's final record; Gone or NotFound (it expired before this read it) is an error.</summary>
     public async Task<JobSnapshot> WaitForFinishAsync(string jobId, TimeSpan pollInterval, CancellationToken cancellationToken)
     {
-        await foreach (var lookup in WatchAsync(jobId, pollInterval, cancellationToken))
+        // Only the Finished event matters here: progress events would each cost a wake-up and a read for nothing.
+        await foreach (var lookup in WatchAsync(jobId, pollInterval, static e => e.Kind == JobEventKind.Finished, cancellationToken))
         {
             if (lookup.Job is { State: var state } job && state.IsFinal()) return job;
             if (lookup.Job is null) throw new InvalidOperationException($"job {jobId} is {lookup.Presence}: its record expired before it was read");
@@ -39,24 +31,43 @@ public sealed class JobWatcher(IJobStore store, IProgressBus bus)
         throw new InvalidOperationException($"watching job {jobId} ended before it finished");
     }
 
-    private static async Task NextChangeAsync(ChannelReader<JobEvent> events, TimeSpan pollInterval, CancellationToken cancellationToken)
+    private async IAsyncEnumerable<JobLookup> WatchAsync(
+        string jobId, TimeSpan pollInterval, Func<JobEvent, bool> relevant, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (!events.TryRead(out _))
+        await using var subscription = await bus.SubscribeAsync(jobId, cancellationToken);
+        while (true)
         {
-            using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            poll.CancelAfter(pollInterval);
-            try
+            var lookup = await store.GetAsync(jobId, cancellationToken);
+            yield return lookup;
+            if (lookup.Job is not { } job || job.State.IsFinal()) yield break;
+            await NextChangeAsync(subscription.Events, pollInterval, relevant, cancellationToken);
+        }
+    }
+
+    /// <summary>Returns once a relevant event arrived (taking every event already there) or the interval ran out.</summary>
+    private static async Task NextChangeAsync(ChannelReader<JobEvent> events, TimeSpan pollInterval, Func<JobEvent, bool> relevant, CancellationToken cancellationToken)
+    {
+        if (TakeAll(events, relevant)) return;
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        poll.CancelAfter(pollInterval);
+        try
+        {
+            while (await events.WaitToReadAsync(poll.Token))
             {
-                await events.WaitToReadAsync(poll.Token);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                return; // the interval ran out: read again anyway
+                if (TakeAll(events, relevant)) return;
             }
         }
-        while (events.TryRead(out _))
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // One read of the record covers every event already here.
+            // The interval ran out: read again anyway.
         }
+    }
+
+    /// <summary>Takes every event already there (one read of the record covers them all); true when one was relevant.</summary>
+    private static bool TakeAll(ChannelReader<JobEvent> events, Func<JobEvent, bool> relevant)
+    {
+        var any = false;
+        while (events.TryRead(out var jobEvent)) any |= relevant(jobEvent);
+        return any;
     }
 }
