@@ -1,12 +1,16 @@
 using System.Net;
+using System.Net.Http.Json;
 using DiffusionApi.IntegrationTests.TestSupport;
+using DiffusionApi.Jobs;
 using DiffusionApi.Storage;
+using Serilog.Core;
+using Serilog.Events;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace DiffusionApi.IntegrationTests.Jobs;
 
-/// <summary>The worker's stages: the engine does not wait for the previous batch's images to be encoded and stored.</summary>
+/// <summary>The worker's stages: the engine does not wait for the previous batch's images to be stored; a stale result is fenced out.</summary>
 public sealed class WorkerPipelineTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
@@ -34,6 +38,46 @@ public sealed class WorkerPipelineTests
         store.Release();
         Assert.Equal(HttpStatusCode.OK, (await first).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await second).StatusCode);
+    }
+
+    [Fact]
+    public async Task AResultForAJobAnotherWorkerTookOver_IsDiscarded_AndItsImagesAreDeleted()
+    {
+        var sink = new CollectingSink();
+        await using var factory = new DiffusionApiFactory(services: s => s.AddSingleton<ILogEventSink>(sink));
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        var accepted = await client.PostAsJsonAsync("/v1/jobs", Requests.Small(n: 2));
+        var jobId = accepted.Headers.GetValues("X-Job-Id").Single();
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+
+        // As after an expired lease: another worker starts the job with the next attempt while this one still runs it.
+        var jobs = factory.Services.GetRequiredService<IJobStore>();
+        Assert.Equal(StartResult.Started, await jobs.TryStartAsync(jobId, new JobFence("other-worker", 2)));
+        factory.Probe.Release();
+
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!sink.Contains("were discarded") && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.True(sink.Contains("were discarded"), "the stale result was not discarded");
+        Assert.Empty(Directory.GetFiles(Path.Combine(factory.DataDirectory, "images")));
+        var record = (await jobs.GetAsync(jobId)).Job!;
+        Assert.Equal((JobState.Running, "other-worker", 2, (IReadOnlyList<JobImageRef>?)null), (record.State, record.Owner, record.Attempt, record.Images));
+        Assert.True(await jobs.TryFinishAsync(jobId, new JobFence("other-worker", 2), JobOutcome.Cancelled));
+    }
+
+    private sealed class CollectingSink : ILogEventSink
+    {
+        private readonly List<string> _messages = [];
+
+        public void Emit(LogEvent logEvent)
+        {
+            lock (_messages) _messages.Add(logEvent.RenderMessage());
+        }
+
+        public bool Contains(string text)
+        {
+            lock (_messages) return _messages.Any(m => m.Contains(text, StringComparison.Ordinal));
+        }
     }
 
     /// <summary>Wraps the real image store; when held, every put waits until released (a slow object store stand-in).</summary>

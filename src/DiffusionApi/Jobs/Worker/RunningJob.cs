@@ -19,7 +19,7 @@ public sealed class RunningJob : IAsyncDisposable
         Lease = lease;
         Fence = fence;
         _subscription = subscription;
-        _watch = WatchAsync();
+        _watch = ListenForCancelAsync();
     }
 
     public LeasedJob Lease { get; }
@@ -58,7 +58,7 @@ public sealed class RunningJob : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task WatchAsync()
+    private async Task ListenForCancelAsync()
     {
         await foreach (var jobEvent in _subscription.Events.ReadAllAsync())
         {
