@@ -4,7 +4,6 @@ using DiffusionApi.IntegrationTests.TestSupport;
 using DiffusionApi.Jobs;
 using DiffusionApi.Storage;
 using Serilog.Core;
-using Serilog.Events;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -63,21 +62,6 @@ public sealed class WorkerPipelineTests
         var record = (await jobs.GetAsync(jobId)).Job!;
         Assert.Equal((JobState.Running, "other-worker", 2, (IReadOnlyList<JobImageRef>?)null), (record.State, record.Owner, record.Attempt, record.Images));
         Assert.True(await jobs.TryFinishAsync(jobId, new JobFence("other-worker", 2), JobOutcome.Cancelled));
-    }
-
-    private sealed class CollectingSink : ILogEventSink
-    {
-        private readonly List<string> _messages = [];
-
-        public void Emit(LogEvent logEvent)
-        {
-            lock (_messages) _messages.Add(logEvent.RenderMessage());
-        }
-
-        public bool Contains(string text)
-        {
-            lock (_messages) return _messages.Any(m => m.Contains(text, StringComparison.Ordinal));
-        }
     }
 
     /// <summary>Wraps the real image store; when held, every put waits until released (a slow object store stand-in).</summary>
