@@ -42,8 +42,10 @@ public static class JobResults
                 var stored = await store.OpenAsync(images[i].ImageId, cancellationToken)
                     ?? throw new InvalidOperationException($"image {images[i].ImageId} of job {job.Job.Id} is missing from the image store");
                 await using var content = stored.Content;
-                using var copy = new MemoryStream();
-                await content.CopyToAsync(copy, cancellationToken);
+                // One read for a file of known length: each read of a file is a thread-pool hop on Linux.
+                var length = content.CanSeek ? (int)Math.Min(content.Length, Array.MaxLength) : 0;
+                using var copy = new MemoryStream(length);
+                await content.CopyToAsync(copy, Math.Max(length, 81920), cancellationToken);
                 contents[i] = copy.ToArray();
             }
         }
