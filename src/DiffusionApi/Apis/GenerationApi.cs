@@ -2,6 +2,7 @@ using System.Globalization;
 using DiffusionApi.Extensions;
 using DiffusionApi.Jobs;
 using DiffusionApi.Model;
+using DiffusionApi.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace DiffusionApi.Apis;
@@ -27,22 +28,24 @@ public static class GenerationApi
     }
 
     public static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> Generate(
-        ImageGenerationRequest request, HttpContext context, JobService jobs)
+        ImageGenerationRequest request, HttpContext context, JobService jobs, IImageStore store)
     {
         if (request.N is { } n && n != 1)
             return ProblemResults.Invalid(new() { ["n"] = [$"n must be 1 for /v1/generate (use /v1/images/generations for more) but was {n}"] });
         if (ProblemResults.WhenResponseFormatIsSent(request.ResponseFormat, context, "answers with the image bytes") is { } unused) return unused;
 
-        var outcome = jobs.Submit(request, storeImages: false, context.RequestAborted);
+        var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted);
         if (outcome.Errors is not null) return ProblemResults.Invalid(outcome.Errors);
-        if (outcome.Job is not { } job) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
+        if (outcome.Job is null) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
+        using var job = outcome.Job;
 
         context.Response.Headers["X-Job-Id"] = job.Id;
-        var (result, error) = await ProblemResults.AwaitAsync(job, context.RequestAborted);
-        if (result is null) return ProblemResults.ForFailedJob(context, error!);
+        var (result, problem) = await JobResults.AwaitAsync(context, job);
+        if (result is null) return problem!;
 
-        var image = result.Images[0];
+        var image = result.Images![0];
+        var content = await JobResults.ReadImagesAsync(store, result, keep: false, context.RequestAborted);
         context.Response.Headers["X-Seed"] = image.Seed.ToString(CultureInfo.InvariantCulture);
-        return TypedResults.File(image.Content, image.ContentType);
+        return TypedResults.File(content[0], image.ContentType);
     }
 }

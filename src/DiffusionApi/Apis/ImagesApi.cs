@@ -1,4 +1,5 @@
 using System.Globalization;
+using DiffusionApi.Jobs;
 using DiffusionApi.Options;
 using DiffusionApi.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -40,7 +41,19 @@ public static class ImagesApi
         return TypedResults.Stream(image.Content, image.ContentType, lastModified: image.CreatedAt, entityTag: new EntityTagHeaderValue($"\"{image.Id}\""));
     }
 
-    /// <summary>The absolute URL of a stored image, as the client reached this service.</summary>
-    public static string UrlFor(HttpRequest request, string imageId) =>
-        $"{request.Scheme}://{request.Host}{request.PathBase}/v1/images/{imageId}";
+    /// <summary>
+    /// The URL a client fetches a stored image from: the store's direct URL when it offers one (an object store's
+    /// presigned URL), else this service's GET /v1/images/{id}, absolute, as the client reached the service.
+    /// </summary>
+    public static async ValueTask<string> UrlForAsync(HttpRequest request, IImageStore store, string imageId, CancellationToken cancellationToken) =>
+        (await store.GetDirectUrlAsync(imageId, cancellationToken))?.AbsoluteUri
+        ?? $"{request.Scheme}://{request.Host}{request.PathBase}/v1/images/{imageId}";
+
+    /// <summary><see cref="UrlForAsync"/> for each image of a finished job, in order.</summary>
+    public static async Task<IReadOnlyList<string>> UrlsForAsync(HttpRequest request, IImageStore store, IReadOnlyList<JobImageRef> images, CancellationToken cancellationToken)
+    {
+        var urls = new string[images.Count];
+        for (var i = 0; i < urls.Length; i++) urls[i] = await UrlForAsync(request, store, images[i].ImageId, cancellationToken);
+        return urls;
+    }
 }

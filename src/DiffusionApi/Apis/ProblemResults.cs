@@ -47,25 +47,19 @@ public static class ProblemResults
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
-    /// <summary>Maps a job that did not succeed to its answer; the client of a cancelled job is gone, so 499 is only logged.</summary>
-    public static ProblemHttpResult ForFailedJob(HttpContext context, Exception error) => error switch
+    public static ProblemHttpResult Gone(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status410Gone, title: "Gone");
+
+    /// <summary>The client of a cancelled job is gone, so 499 is only logged.</summary>
+    public static ProblemHttpResult Cancelled() =>
+        TypedResults.Problem("the request was cancelled", statusCode: 499, title: "Client closed request");
+
+    /// <summary>Maps a job that finished without images to its answer.</summary>
+    public static ProblemHttpResult ForUnfinishedJob(HttpContext context, JobSnapshot job) => job switch
     {
-        JobAbortedException aborted => Unavailable(context, aborted.Message),
-        JobFailedException failed => TypedResults.Problem(failed.Message, statusCode: StatusCodes.Status500InternalServerError, title: "Image generation failed"),
-        OperationCanceledException => TypedResults.Problem("the request was cancelled", statusCode: 499, title: "Client closed request"),
+        { State: JobState.Failed, Failure: { Aborted: true } failure } => Unavailable(context, failure.Message),
+        { State: JobState.Failed, Failure: { } failure } => TypedResults.Problem(failure.Message, statusCode: StatusCodes.Status500InternalServerError, title: "Image generation failed"),
+        { State: JobState.Cancelled } => Cancelled(),
         _ => TypedResults.Problem("an unexpected error occurred", statusCode: StatusCodes.Status500InternalServerError),
     };
-
-    /// <summary>Waits for the job; when the caller disconnects the wait ends at once (the worker drops the job).</summary>
-    public static async Task<(JobResult? Result, Exception? Error)> AwaitAsync(GenerationJob job, CancellationToken requestAborted)
-    {
-        try
-        {
-            return (await job.Completion.WaitAsync(requestAborted), null);
-        }
-        catch (Exception ex)
-        {
-            return (null, ex);
-        }
-    }
 }

@@ -10,16 +10,6 @@ namespace DiffusionApi.IntegrationTests.Observability;
 
 public sealed class LoggingTests
 {
-    private sealed class CollectingSink : ILogEventSink
-    {
-        public List<LogEvent> Events { get; } = [];
-
-        public void Emit(LogEvent logEvent)
-        {
-            lock (Events) Events.Add(logEvent);
-        }
-    }
-
     [Fact]
     public async Task EveryLogLineOfAJob_CarriesItsJobIdAndTraceId()
     {

@@ -1,14 +1,20 @@
+using DiffusionApi.Jobs;
 using DiffusionApi.Options;
 using Microsoft.Extensions.Options;
 
 namespace DiffusionApi.Storage;
 
-/// <summary>Removes stored images older than <see cref="StorageOptions.RetentionHours"/>, once at start and then periodically.</summary>
-public sealed partial class ImageRetentionService(
-    IImageStore store,
+/// <summary>
+/// Removes what outlived <see cref="StorageOptions.RetentionHours"/>, once at start and then every
+/// <see cref="StorageOptions.CleanupIntervalSeconds"/>: stored images older than that, and expired job records (the
+/// store answers for expired jobs exactly at any time; the sweep frees their memory).
+/// </summary>
+public sealed partial class RetentionService(
+    IImageStore images,
+    IJobStore jobs,
     IOptions<StorageOptions> options,
     TimeProvider time,
-    ILogger<ImageRetentionService> logger) : BackgroundService
+    ILogger<RetentionService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -18,7 +24,8 @@ public sealed partial class ImageRetentionService(
         {
             try
             {
-                store.RemoveOlderThan(time.GetUtcNow() - retention);
+                await images.RemoveOlderThanAsync(time.GetUtcNow() - retention, stoppingToken);
+                await jobs.SweepExpiredAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -40,6 +47,6 @@ public sealed partial class ImageRetentionService(
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Image retention sweep failed")]
+    [LoggerMessage(1, LogLevel.Warning, "Retention sweep failed")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }
