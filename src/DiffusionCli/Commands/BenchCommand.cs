@@ -46,7 +46,7 @@ public static class BenchCommand
                     IntraOpThreads = parseResult.GetValue(threads),
                 };
                 using var logging = new StderrLoggerFactory();
-                using var pipeline = StableDiffusionPipeline.Load(CliModel.Resolve(parseResult.GetValue(model)), options, logging);
+                using var pipeline = DiffusionPipeline.Load(CliModel.Resolve(parseResult.GetValue(model)), options, logging);
                 Console.WriteLine($"model {pipeline.Model.Name} on {pipeline.Model.ExecutionProvider}, scheduler {pipeline.Model.DefaultScheduler}");
                 BenchThroughput(pipeline, parseResult.GetValue(size), parseResult.GetValue(steps), ParseBatches(parseResult.GetValue(batches)!),
                     parseResult.GetValue(iterations), cancellationToken);
@@ -62,7 +62,7 @@ public static class BenchCommand
         return command;
     }
 
-    private static void BenchThroughput(StableDiffusionPipeline pipeline, int size, int steps, int[] batchSizes, int iterations, CancellationToken cancellationToken)
+    private static void BenchThroughput(DiffusionPipeline pipeline, int size, int steps, int[] batchSizes, int iterations, CancellationToken cancellationToken)
     {
         Console.WriteLine();
         Console.WriteLine($"| batch | size | steps | images/s | s/image | wall s | ORT Run s | overhead ratio | managed KiB/generation | GCs gen0/1/2 |");
@@ -87,7 +87,7 @@ public static class BenchCommand
         }
     }
 
-    private static void BenchNoise(StableDiffusionPipeline pipeline, int steps, CancellationToken cancellationToken)
+    private static void BenchNoise(DiffusionPipeline pipeline, int steps, CancellationToken cancellationToken)
     {
         var size = NoiseLatentSize * 8;
         var latent = new float[4 * NoiseLatentSize * NoiseLatentSize];

@@ -66,7 +66,7 @@ public static class GenerateCommand
         {
             var format = ImageFormats.Parse(formatName);
             using var logging = new StderrLoggerFactory();
-            using var pipeline = StableDiffusionPipeline.Load(CliModel.Resolve(model), options, logging);
+            using var pipeline = DiffusionPipeline.Load(CliModel.Resolve(model), options, logging);
             var image = AnsiConsole.Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())

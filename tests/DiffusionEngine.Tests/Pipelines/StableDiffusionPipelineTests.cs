@@ -9,7 +9,7 @@ namespace DiffusionEngine.Tests.Pipelines;
 [Collection(TinyModelCollection.Name)]
 public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
 {
-    private StableDiffusionPipeline Pipeline => models.Pipeline;
+    private DiffusionPipeline Pipeline => models.Pipeline;
 
     internal static GenerationRequest Request(string prompt = "a red fox in the snow", ulong seed = 42, float guidance = 7.5f, int size = 64, int steps = 3) =>
         new() { Prompt = prompt, Seed = seed, GuidanceScale = guidance, Width = size, Height = size, Steps = steps };
@@ -53,7 +53,7 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
         GenerationRequest[] batch =
         [
             Request("a red fox in the snow", seed: 7, guidance: 7.5f),
-            Request("a lighthouse at dusk", seed: 1234, guidance: 1f) with { NegativePrompt = "blurry" },
+            Request("a lighthouse at dusk", seed: 1234, guidance: 1.5f) with { NegativePrompt = "blurry" },
             Request("an astronaut riding a horse", seed: 99, guidance: 3f) with { NegativePrompt = "low quality", Rng = RngKind.Gpu },
         ];
 
@@ -83,11 +83,23 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
     }
 
     [Fact]
-    public void Generate_WithAnyGuidanceAboveOne_RunsTheUNetAtTwiceTheBatch()
+    public void Generate_WithGuidanceAboveOne_RunsTheUNetAtTwiceTheBatch()
     {
-        var unetBatchSizes = CaptureUNetBatchSizes(() => Pipeline.Generate([Request(guidance: 1f), Request(guidance: 7.5f)]));
+        var unetBatchSizes = CaptureUNetBatchSizes(() => Pipeline.Generate([Request(guidance: 1.5f), Request(guidance: 7.5f)]));
 
         Assert.Equal([4], unetBatchSizes);
+    }
+
+    [Fact]
+    public void Generate_WithGuidanceAboveAndAtMostOneInOneBatch_IsRejectedBecauseTheirBatchKeysDiffer()
+    {
+        // The unconditional pass is part of the batch key: a guidance-1 request never pays for a doubled UNet batch.
+        var runsBefore = Pipeline.RunTimer.Calls;
+
+        var error = Assert.ThrowsAny<ArgumentException>(() => Pipeline.Generate([Request(guidance: 1f), Request(guidance: 7.5f)]));
+
+        Assert.Contains("every request of a batch must agree on the unconditional pass", error.Message);
+        Assert.Equal(runsBefore, Pipeline.RunTimer.Calls);
     }
 
     [Fact]
@@ -204,7 +216,7 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
     public void Generate_WithReusedBuffers_GivesTheSameBytesAfterOtherGenerations()
     {
         var first = Pipeline.Generate([Request(seed: 5)])[0];
-        Pipeline.Generate([Request("another prompt", seed: 6, guidance: 1f), Request("a third", seed: 7)]);
+        Pipeline.Generate([Request("another prompt", seed: 6, guidance: 2f), Request("a third", seed: 7)]);
         var again = Pipeline.Generate([Request(seed: 5)])[0];
 
         Assert.Equal(first.Rgb, again.Rgb);

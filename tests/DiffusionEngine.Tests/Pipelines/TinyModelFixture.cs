@@ -13,20 +13,20 @@ public sealed class TinyModelFixture : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("pipeline-tests-").FullName;
     private readonly ConcurrentDictionary<TinyModelOptions, Lazy<string>> _models = new();
-    private readonly Lazy<StableDiffusionPipeline> _pipeline;
+    private readonly Lazy<DiffusionPipeline> _pipeline;
     private int _copies;
 
     public TinyModelFixture()
     {
-        _pipeline = new Lazy<StableDiffusionPipeline>(() =>
-            StableDiffusionPipeline.Load(DefaultModel, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu }));
+        _pipeline = new Lazy<DiffusionPipeline>(() =>
+            DiffusionPipeline.Load(DefaultModel, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu }));
     }
 
     /// <summary>The default tiny model: float32, int32 input_ids, int64 [batch] timestep.</summary>
     public string DefaultModel => ModelFor(new TinyModelOptions());
 
     /// <summary>A CPU pipeline over <see cref="DefaultModel"/>, shared by the collection's (sequential) tests.</summary>
-    public StableDiffusionPipeline Pipeline => _pipeline.Value;
+    public DiffusionPipeline Pipeline => _pipeline.Value;
 
     /// <summary>The folder of the tiny model built with <paramref name="options"/> (written on first request).</summary>
     public string ModelFor(TinyModelOptions options) =>
