@@ -124,6 +124,17 @@ public sealed class DiffusionPipeline : IDisposable
         }
     }
 
+    /// <summary>The loaded components' declared inputs and outputs (text encoders, UNet, VAE decoder and encoder).</summary>
+    public IReadOnlyList<ComponentSignature> ComponentSignatures()
+    {
+        var signatures = new List<ComponentSignature> { _components.TextEncoder.Signature() };
+        if (_components.TextEncoder2 is { } second) signatures.Add(second.Signature());
+        signatures.Add(_components.UNet.Signature());
+        signatures.Add(_components.VaeDecoder.Signature());
+        if (_components.VaeEncoder is { } encoder) signatures.Add(encoder.Signature());
+        return signatures;
+    }
+
     public void Dispose()
     {
         if (_disposed) return;

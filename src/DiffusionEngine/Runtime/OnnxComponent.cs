@@ -77,6 +77,9 @@ internal abstract class OnnxComponent : IDisposable
 
     public void Dispose() => Session.Dispose();
 
+    /// <summary>The session's inputs and outputs as <c>inspect</c> shows them.</summary>
+    public ComponentSignature Signature() => ComponentSignature.Of(ComponentName, Session);
+
     /// <summary>
     /// Creates the session for <paramref name="modelPath"/> and hands it to <paramref name="create"/> (a component's
     /// constructor, which checks the metadata); the session is disposed when that check throws.
