@@ -3,6 +3,7 @@ using DiffusionApi.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceLogging();
+builder.AddServiceSecurityHeaders();
 builder.AddApplicationServices();
 builder.AddServiceTelemetry();
 builder.AddServiceHealthChecks();
@@ -11,11 +12,13 @@ builder.AddServiceSwagger();
 builder.AddServiceRateLimiting();
 
 var app = builder.Build();
-app.UseServiceProblemDetails();
+app.UseServiceSecurityHeaders();
 app.UseServiceRequestLogging();
+app.UseServiceProblemDetails();
 app.UseServiceSwagger();
 app.UseApiKeys();
 app.UseRateLimiter();
+app.UseJsonRequestBodies();
 
 app.MapOpenAiImagesApi();
 app.MapGenerationApi();

@@ -14,10 +14,11 @@ public static class GenerationApi
         app.MapPost("/v1/generate", Generate)
             .WithTags("Generation")
             .WithName("Generate")
+            .WithJsonBody(V1FieldAdvice.Table)
             .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Generate one image and answer with its bytes")
-            .WithDescription("Same fields as /v1/images/generations with n = 1. The image's seed is in X-Seed, the job id in X-Job-Id.")
+            .WithDescription("Same fields as /v1/images/generations with n = 1 and no response_format (the answer is the image bytes). The image's seed is in X-Seed, the job id in X-Job-Id.")
             .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: ["image/jpeg", "image/webp"])
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status500InternalServerError)
@@ -30,8 +31,7 @@ public static class GenerationApi
     {
         if (request.N is { } n && n != 1)
             return ProblemResults.Invalid(new() { ["n"] = [$"n must be 1 for /v1/generate (use /v1/images/generations for more) but was {n}"] });
-        if (request.ResponseFormat is not null)
-            return ProblemResults.Invalid(new() { ["response_format"] = [$"response_format is not used by /v1/generate, which answers with the image bytes, but was '{request.ResponseFormat}'"] });
+        if (ProblemResults.WhenResponseFormatIsSent(request.ResponseFormat, context, "answers with the image bytes") is { } unused) return unused;
 
         var outcome = jobs.Submit(request, storeImages: false, context.RequestAborted);
         if (outcome.Errors is not null) return ProblemResults.Invalid(outcome.Errors);

@@ -18,10 +18,10 @@ public static class JobsApi
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/jobs").WithTags("Jobs");
-        group.MapPost("/", CreateJob).WithName("CreateJob")
+        group.MapPost("/", CreateJob).WithName("CreateJob").WithJsonBody(V1FieldAdvice.Table)
             .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests).WithSummary("Queue a generation and answer at once (202 + Location)")
-            .WithDescription("Same fields as /v1/images/generations; the images are stored and returned as URLs.")
+            .WithDescription("Same fields as /v1/images/generations but response_format: the images are always stored and returned as URLs, so response_format is a 400.")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/{id}", GetJob).WithName("GetJob").WithSummary("A job's status, queue position, progress and, once done, its image URLs")
@@ -39,6 +39,7 @@ public static class JobsApi
     public static Results<Accepted<JobStatusResponse>, ValidationProblem, ProblemHttpResult> CreateJob(
         ImageGenerationRequest request, HttpContext context, JobService jobs, JobRegistry registry, JobQueue queue)
     {
+        if (ProblemResults.WhenResponseFormatIsSent(request.ResponseFormat, context, "stores the images and returns their URLs") is { } unused) return unused;
         // The job outlives this request: it is cancelled by DELETE, never by the client hanging up.
         var cancellation = new CancellationTokenSource();
         var outcome = jobs.Submit(request, storeImages: true, cancellation.Token);

@@ -13,10 +13,11 @@ public static class OpenAiImagesApi
         var group = app.MapGroup("/v1/images").WithTags("OpenAI Images");
         group.MapPost("/generations", CreateImages)
             .WithName("CreateImages")
+            .WithJsonBody(V1FieldAdvice.Table)
             .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Generate images (OpenAI Images API)")
-            .WithDescription("OpenAI-compatible: prompt, n, size, response_format b64_json|url, model, user; extensions: negative_prompt, steps, guidance_scale, seed, scheduler, output_format, rng. Every image's seed is returned; image i uses seed + i.")
+            .WithDescription("OpenAI-compatible: prompt, n, size, response_format b64_json|url, model, user, quality (the model's step presets), output_format, output_compression, background opaque|auto, moderation (not applied); extensions: negative_prompt, steps, guidance_scale, seed, scheduler, rng. Every image's seed is returned; image i uses seed + i. An unknown field is a 400 naming it and, where one exists, the field to use instead.")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status500InternalServerError)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

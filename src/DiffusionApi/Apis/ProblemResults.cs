@@ -32,6 +32,18 @@ public static class ProblemResults
     public static ValidationProblem Invalid(Dictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, title: "The request is invalid", detail: "See errors: every bad field is listed.");
 
+    /// <summary>
+    /// A 400 for <c>response_format</c> on an endpoint whose answer has one form (/v1/generate: the bytes; /v1/jobs:
+    /// stored images as URLs), so the field is never silently ignored; null when the request does not send it.
+    /// </summary>
+    public static ValidationProblem? WhenResponseFormatIsSent(string? responseFormat, HttpContext context, string answer) =>
+        responseFormat is null
+            ? null
+            : Invalid(new()
+            {
+                ["response_format"] = [$"response_format is not used by {context.Request.Path}, which {answer}, but was '{Extensions.ControlCharacters.Escape(responseFormat)}'"],
+            });
+
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 

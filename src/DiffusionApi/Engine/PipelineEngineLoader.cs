@@ -21,7 +21,7 @@ public sealed partial class PipelineEngineLoader(
         if (directory.Length == 0)
         {
             var dataDirectory = DataDirectory.Resolve(serviceOptions.Value);
-            directory = TinyModelBuilder.EnsureDefault(dataDirectory);
+            directory = TinyModelBuilder.EnsureDefault(dataDirectory, target => LogWritingTinyModel(_logger, target));
             LogUsingTinyModel(_logger, directory);
         }
         cancellationToken.ThrowIfCancellationRequested();
@@ -37,6 +37,9 @@ public sealed partial class PipelineEngineLoader(
 
     [LoggerMessage(1, LogLevel.Information, "No model path configured; using the built-in tiny model at {ModelDirectory}")]
     private static partial void LogUsingTinyModel(ILogger logger, string modelDirectory);
+
+    [LoggerMessage(3, LogLevel.Information, "First start: writing the built-in tiny model to {ModelDirectory} (set Diffusion:Model:Path to serve a real model)")]
+    private static partial void LogWritingTinyModel(ILogger logger, string modelDirectory);
 
     [LoggerMessage(2, LogLevel.Information, "Loaded model {ModelName} from {ModelDirectory} on {ExecutionProvider}")]
     private static partial void LogLoaded(ILogger logger, string modelName, string modelDirectory, string executionProvider);

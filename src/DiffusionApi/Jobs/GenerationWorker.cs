@@ -254,7 +254,7 @@ public sealed partial class GenerationWorker(
                 byte[] bytes;
                 using (ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.ImageEncodeSpan, ActivityKind.Internal, job.ParentContext))
                 {
-                    bytes = ImageEncoder.Encode(images[i], format, InfoText.Format(images[i].Request, sampler, model.Name));
+                    bytes = ImageEncoder.Encode(images[i], format, InfoText.Format(images[i].Request, sampler, model.Name), job.Spec.OutputQuality);
                 }
                 string? imageId = null;
                 if (job.StoreImages)

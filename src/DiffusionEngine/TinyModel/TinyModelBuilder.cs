@@ -108,15 +108,18 @@ public static class TinyModelBuilder
     /// if it does not exist. The folder is written under a temporary name and renamed into place, so a crash or a
     /// concurrent caller never leaves (or sees) a half-written model.
     /// </summary>
+    /// <param name="dataDirectory">The data directory; the model goes under its models/ folder.</param>
+    /// <param name="writing">Called with the model folder before it is written (so a first start can say so); not called when it exists.</param>
     /// <exception cref="ArgumentException"><paramref name="dataDirectory"/> is empty.</exception>
     /// <exception cref="IOException">The folder cannot be created.</exception>
-    public static string EnsureDefault(string dataDirectory)
+    public static string EnsureDefault(string dataDirectory, Action<string>? writing = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         var modelsDirectory = Path.Combine(Path.GetFullPath(dataDirectory), "models");
         var target = Path.Combine(modelsDirectory, DefaultModelName);
         if (File.Exists(Path.Combine(target, "model_index.json"))) return target;
 
+        writing?.Invoke(target);
         Directory.CreateDirectory(modelsDirectory);
         var temporary = Path.Combine(modelsDirectory, $".{DefaultModelName}.{Guid.NewGuid():N}.tmp");
         try
