@@ -54,11 +54,7 @@ public sealed class ImageToImageTests(TinyModelFixture models)
 
         var together = pipeline.Generate(batch);
 
-        for (var i = 0; i < batch.Length; i++)
-        {
-            var alone = pipeline.Generate([batch[i]])[0];
-            Assert.True(ImageAssert.MaxAbsoluteDifference(alone, together[i]) <= 1, $"image {i} of the batch differs from the same request run alone");
-        }
+        ImageAssert.EachEqualsItsRequestAlone(pipeline, batch, together);
     }
 
     [Fact]

@@ -67,11 +67,7 @@ public sealed class InpaintTests(TinyModelFixture models)
         var together = pipeline.Generate(batch);
 
         Assert.Equal(together[0].Rgb, pipeline.Generate([batch[0]])[0].Rgb);
-        for (var i = 0; i < batch.Length; i++)
-        {
-            var alone = pipeline.Generate([batch[i]])[0];
-            Assert.True(ImageAssert.MaxAbsoluteDifference(alone, together[i]) <= 1, $"image {i} of the batch differs from the same request run alone");
-        }
+        ImageAssert.EachEqualsItsRequestAlone(pipeline, batch, together);
     }
 
     [Theory]

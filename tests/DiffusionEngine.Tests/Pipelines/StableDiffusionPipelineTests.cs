@@ -59,13 +59,7 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
 
         var together = Pipeline.Generate(batch);
 
-        Assert.Equal(batch.Length, together.Count);
-        for (var i = 0; i < batch.Length; i++)
-        {
-            var alone = Pipeline.Generate([batch[i]])[0];
-            Assert.Same(batch[i], together[i].Request);
-            Assert.True(ImageAssert.MaxAbsoluteDifference(alone, together[i]) <= 1, $"image {i} of the batch differs from the same request run alone");
-        }
+        ImageAssert.EachEqualsItsRequestAlone(Pipeline, batch, together);
     }
 
     [Fact]
