@@ -30,7 +30,7 @@ public sealed partial class PipelineEngineLoader(
             ExecutionProvider = Enum.Parse<ExecutionProviderKind>(options.ExecutionProvider, ignoreCase: true),
             IntraOpThreads = options.IntraOpThreads,
         };
-        var pipeline = StableDiffusionPipeline.Load(directory, pipelineOptions, loggerFactory);
+        var pipeline = DiffusionPipeline.Load(directory, pipelineOptions, loggerFactory);
         LogLoaded(_logger, pipeline.Model.Name, directory, pipeline.Model.ExecutionProvider);
         return new PipelineEngine(pipeline);
     }
