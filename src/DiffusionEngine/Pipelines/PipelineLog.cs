@@ -19,4 +19,8 @@ internal static partial class PipelineLog
     [LoggerMessage(EventId = 203, Level = LogLevel.Debug,
         Message = "Generation of {BatchSize} image(s) cancelled")]
     public static partial void GenerationCancelled(ILogger logger, int batchSize);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Warning,
+        Message = "Model {ModelName} has its text encoder's hidden states, but clip skip is not available: {Reason}")]
+    public static partial void ClipSkipUnavailable(ILogger logger, string modelName, string reason);
 }

@@ -51,7 +51,7 @@ public sealed class StableDiffusionXLPipelineTests(TinyModelFixture models)
         using var components = LoadComponents(models.ModelFor(TinySdxl));
         using var runOptions = new RunOptions();
 
-        using var inputs = SdxlPromptEncoder.Encode(components, [Request() with { NegativePrompt = "blurry" }], unconditional: true, width: 64, height: 48, runOptions);
+        using var inputs = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request() with { NegativePrompt = "blurry" }]), runOptions);
 
         Assert.Equal(32 + 48, inputs.HiddenSize); // text_encoder (32) ‖ text_encoder_2 (48)
         Assert.Equal(32, inputs.TextEmbedsSize);   // text_encoder_2's projection
@@ -66,7 +66,7 @@ public sealed class StableDiffusionXLPipelineTests(TinyModelFixture models)
         using var components = LoadComponents(models.ModelFor(TinySdxl));
         using var runOptions = new RunOptions();
 
-        using var inputs = SdxlPromptEncoder.Encode(components, [Request()], unconditional: true, width: 64, height: 48, runOptions);
+        using var inputs = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request()]), runOptions);
 
         // Row 0 is the negative: hidden states and pooled embedding all zero; row 1 (the prompt) is not.
         Assert.All(inputs.HiddenStates.AsSpan(0, 77 * 80).ToArray(), value => Assert.Equal(0f, value));
@@ -85,7 +85,7 @@ public sealed class StableDiffusionXLPipelineTests(TinyModelFixture models)
         using var components = LoadComponents(model);
         using var runOptions = new RunOptions();
 
-        using var inputs = SdxlPromptEncoder.Encode(components, [Request()], unconditional: true, width: 64, height: 48, runOptions);
+        using var inputs = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request()]), runOptions);
 
         Assert.Contains(inputs.TextEmbeds!.AsSpan(0, 32).ToArray(), value => value != 0f);
     }
