@@ -81,7 +81,7 @@ internal sealed class FinalLayerNorm
     {
         var graph = OnnxGraphReader.Read(modelPath);
         var node = ProducerThroughCasts(graph, outputName)
-            ?? throw new InvalidDataException($"'{outputName}' is not computed by any node of the graph");
+            ?? throw new InvalidDataException($"'{outputName}' is not computed by any node of the graph (it is a graph input, or an Identity or Cast of one)");
         switch (node.OpType)
         {
             case "LayerNormalization":

@@ -91,6 +91,63 @@ public sealed class StableDiffusionXLPipelineTests(TinyModelFixture models)
     }
 
     [Fact]
+    public void Generate_LongPromptsOfMixedLengthsInOneBatch_EachEqualsItsRequestAlone()
+    {
+        GenerationRequest[] batch =
+        [
+            Request(PromptConditioningTests.Long(6), seed: 1),
+            Request("a (red fox:1.2) in the snow", seed: 2) with { NegativePrompt = PromptConditioningTests.Long(15, "blurry, low quality") },
+        ];
+        Assert.All(batch, request => Assert.Equal(2, Pipeline.BatchKeyFor(request).PromptChunks));
+
+        var together = Pipeline.Generate(batch);
+
+        ImageAssert.NotFlat(together[0]);
+        ImageAssert.EachEqualsItsRequestAlone(Pipeline, batch, together);
+    }
+
+    [Fact]
+    public void EncodePrompts_ALongPrompt_ConcatenatesBothEncodersOverEveryChunk_AndPoolsItsFirstChunk()
+    {
+        using var components = LoadComponents(models.ModelFor(TinySdxl));
+        using var runOptions = new RunOptions();
+
+        using var both = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request("a red fox BREAK a lighthouse at dusk", guidance: 1f)]), runOptions);
+        using var first = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request("a red fox", guidance: 1f)]), runOptions);
+        using var second = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request("a lighthouse at dusk", guidance: 1f)]), runOptions);
+
+        var chunk = 77 * 80;
+        Assert.Equal((154, 80), (both.SequenceLength, both.HiddenSize));
+        Assert.Equal(first.HiddenStates.AsSpan(0, chunk).ToArray(), both.HiddenStates.AsSpan(0, chunk).ToArray());
+        Assert.Equal(second.HiddenStates.AsSpan(0, chunk).ToArray(), both.HiddenStates.AsSpan(chunk, chunk).ToArray());
+        Assert.Equal(first.TextEmbeds!.AsSpan(0, 32).ToArray(), both.TextEmbeds!.AsSpan(0, 32).ToArray());
+    }
+
+    [Fact]
+    public void EncodePrompts_AnEmptyNegativePromptBesideALongPrompt_IsZeroOverEveryChunk()
+    {
+        using var components = LoadComponents(models.ModelFor(TinySdxl));
+        using var runOptions = new RunOptions();
+
+        using var inputs = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request(PromptConditioningTests.Long(6))]), runOptions);
+
+        Assert.Equal(154, inputs.SequenceLength);
+        Assert.All(inputs.HiddenStates.AsSpan(0, 154 * 80).ToArray(), value => Assert.Equal(0f, value));
+        Assert.Contains(inputs.HiddenStates.AsSpan(154 * 80, 154 * 80).ToArray(), value => value != 0f);
+    }
+
+    [Fact]
+    public void ClipSkip_OnTheTwoLayerEncoders_IsLimitedToTheirPenultimateLayer()
+    {
+        using var components = LoadComponents(models.ModelFor(TinySdxl));
+
+        Assert.Equal(1, Pipeline.Model.Prompts!.MaxClipSkip);
+        Assert.Equal("hidden_states.1", SdxlPromptEncoder.Layer(components.TextEncoder, 1).OutputName); // hidden_states[-2] of 2 layers
+        var error = Assert.Throws<ArgumentException>(() => Pipeline.Generate([Request() with { ClipSkip = 2 }]));
+        Assert.Contains("clip_skip must be between 1 and 1 for this model", error.Message);
+    }
+
+    [Fact]
     public void Generate_WhenTheVaeDecodesToNaN_FailsNamingTheFp16FixInsteadOfReturningABlackImage()
     {
         // A scaling factor of 1e-38 turns latents / scaling_factor into values near float32's limit that the VAE overflows on, as the
