@@ -8,5 +8,6 @@ var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
     CreateTinyModelCommand.Create(),
     NoiseCommand.Create(),
     BenchCommand.Create(),
+    OptimizeCommand.Create(),
 };
 return root.Parse(args).Invoke();
