@@ -9,5 +9,6 @@ var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
     NoiseCommand.Create(),
     BenchCommand.Create(),
     OptimizeCommand.Create(),
+    BenchUNetCommand.Create(),
 };
 return root.Parse(args).Invoke();

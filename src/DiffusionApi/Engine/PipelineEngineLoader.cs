@@ -18,9 +18,9 @@ public sealed partial class PipelineEngineLoader(
     {
         var options = modelOptions.Value;
         var directory = options.Path;
+        var dataDirectory = DataDirectory.Resolve(serviceOptions.Value);
         if (directory.Length == 0)
         {
-            var dataDirectory = DataDirectory.Resolve(serviceOptions.Value);
             directory = TinyModelBuilder.EnsureDefault(dataDirectory);
             LogUsingTinyModel(_logger, directory);
         }
@@ -29,6 +29,8 @@ public sealed partial class PipelineEngineLoader(
         {
             ExecutionProvider = Enum.Parse<ExecutionProviderKind>(options.ExecutionProvider, ignoreCase: true),
             IntraOpThreads = options.IntraOpThreads,
+            Optimize = Enum.Parse<ModelOptimization>(options.Optimize, ignoreCase: true),
+            OptimizedModelCache = Path.Combine(dataDirectory, "optimized"),
         };
         var pipeline = StableDiffusionPipeline.Load(directory, pipelineOptions, loggerFactory);
         LogLoaded(_logger, pipeline.Model.Name, directory, pipeline.Model.ExecutionProvider);

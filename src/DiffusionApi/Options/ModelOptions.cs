@@ -18,6 +18,14 @@ public sealed class ModelOptions
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
 
+    /// <summary>
+    /// off (default): load the model's own graphs. auto: on first load write an optimised copy (fused attention,
+    /// GroupNorm, GELU, SiLU; float16 on CUDA) under &lt;data directory&gt;/optimized, keyed by the source files' hashes and
+    /// the ONNX Runtime version, and load that (again on later starts).
+    /// </summary>
+    [RegularExpression("^(?i)(off|auto)$", ErrorMessage = "Diffusion:Model:Optimize must be off or auto.")]
+    public string Optimize { get; set; } = "off";
+
     /// <summary>Run one small generation after loading so the first user request does not pay the warm-up cost.</summary>
     public bool WarmUp { get; set; } = true;
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Numerics.Tensors;
 using DiffusionEngine.Models;
 using DiffusionEngine.Noise;
+using DiffusionEngine.Optimization;
 using DiffusionEngine.Runtime;
 using DiffusionEngine.Schedulers;
 using DiffusionEngine.Text;
@@ -78,20 +79,22 @@ public sealed class StableDiffusionPipeline : IDisposable
         var schedulerConfig = ParseSchedulerConfig(folder);
         var tokenizer = ClipTokenizer.Load(folder.TokenizerDirectory);
         var runTimer = new OrtRunTimer();
-        var sessions = OrtSessionFactory.Create(options.ExecutionProvider, options.IntraOpThreads, logger);
+        var sessions = OrtSessionFactory.Create(options.ExecutionProvider, options.IntraOpThreads, options.Session, options.Cuda, logger);
+        // The graphs may come from an optimised copy; names, configs and the tokenizer stay the user's folder's.
+        var graphs = options.Optimize == ModelOptimization.Auto ? OptimizedGraphs(folder, options, sessions.ProviderName, logger) : folder;
         TextEncoderModel? textEncoder = null;
         UNetModel? unet = null;
         VaeDecoderModel? vaeDecoder = null;
         try
         {
-            textEncoder = TextEncoderModel.Load(sessions, folder.TextEncoderPath, runTimer);
+            textEncoder = TextEncoderModel.Load(sessions, graphs.TextEncoderPath, runTimer);
             if (textEncoder.SequenceLength is { } sequence && sequence != tokenizer.MaxLength)
             {
                 throw new ModelLoadException(folder.TextEncoderPath,
                     $"input 'input_ids' has a fixed sequence length of {sequence} but the tokenizer's model_max_length is {tokenizer.MaxLength}");
             }
-            unet = UNetModel.Load(sessions, folder.UNetPath, runTimer);
-            vaeDecoder = VaeDecoderModel.Load(sessions, folder.VaeDecoderPath, runTimer);
+            unet = UNetModel.Load(sessions, graphs.UNetPath, runTimer);
+            vaeDecoder = VaeDecoderModel.Load(sessions, graphs.VaeDecoderPath, runTimer);
             var pipeline = new StableDiffusionPipeline(folder, schedulerConfig, tokenizer, sessions, textEncoder, unet, vaeDecoder, runTimer, logger);
             PipelineLog.ModelLoaded(logger, folder.Name, folder.Directory, sessions.ProviderName,
                 (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds, pipeline.Model.DefaultScheduler);
@@ -299,6 +302,32 @@ public sealed class StableDiffusionPipeline : IDisposable
             Tokenizer.EncodePadded(batch[i].Prompt, ids.AsSpan((condOffset + i) * sequence, sequence));
         }
         return _textEncoder.Encode(runOptions, ids, rows, sequence, out hiddenSize);
+    }
+
+    /// <summary>
+    /// The optimised copy of <paramref name="folder"/> for the provider the sessions run on (written on first use), or
+    /// the folder itself, with a warning, when optimising fails: an optimisation problem must not stop a model that
+    /// loads as it is.
+    /// </summary>
+    private static ModelFolder OptimizedGraphs(ModelFolder folder, PipelineOptions options, string provider, ILogger logger)
+    {
+        var cache = options.OptimizedModelCache
+            ?? throw new ArgumentException("PipelineOptions.OptimizedModelCache is required with ModelOptimization.Auto", nameof(options));
+        var target = provider == "CUDA"
+            ? new OptimizationOptions { Target = OptimizationTarget.Cuda, Float16 = true }
+            : new OptimizationOptions { Target = OptimizationTarget.Cpu };
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            var directory = OptimizedModelCache.GetOrCreate(folder.Directory, cache, target, out var written);
+            PipelineLog.UsingOptimizedGraphs(logger, folder.Name, target.Describe(), directory, written, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            return ModelFolder.Open(directory);
+        }
+        catch (Exception ex) when (ex is ModelLoadException or IOException or UnauthorizedAccessException or NotSupportedException or InvalidOperationException)
+        {
+            PipelineLog.OptimizationFailed(logger, folder.Name, ex.Message);
+            return folder;
+        }
     }
 
     private static SchedulerConfig ParseSchedulerConfig(ModelFolder folder)

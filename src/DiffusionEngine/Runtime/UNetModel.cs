@@ -17,9 +17,16 @@ internal sealed class UNetModel : OnnxComponent
     public const string HiddenStatesName = "encoder_hidden_states";
     public const string OutSampleName = "out_sample";
 
-    private UNetModel(InferenceSession session, string modelPath, OrtRunTimer timer)
+    private readonly UNetCallMode _mode;
+    private readonly int _deviceId;
+    private readonly Dictionary<(int, int, int, int, int), UNetDeviceBinding.DeviceBuffers> _deviceBuffers = [];
+    private OrtAllocator? _deviceAllocator;
+
+    private UNetModel(InferenceSession session, string modelPath, OrtRunTimer timer, UNetCallMode mode, int deviceId)
         : base(session, modelPath, "unet", timer)
     {
+        _mode = mode;
+        _deviceId = deviceId;
         var sample = RequireInput(SampleName);
         RequireTensor("input", SampleName, sample, FloatTypes, [4], "float32 or float16 [batch, 4, height/8, width/8]");
         var timestep = RequireInput(TimestepName);
@@ -41,7 +48,11 @@ internal sealed class UNetModel : OnnxComponent
         LatentChannels = FixedDimension(sample, 1) ?? 4;
         FixedLatentHeight = FixedDimension(sample, 2);
         FixedLatentWidth = FixedDimension(sample, 3);
+        HiddenSize = FixedDimension(hidden, 2);
     }
+
+    /// <summary>The text hidden size the export fixed (768 for SD 1.x), or null when dynamic.</summary>
+    public int? HiddenSize { get; }
 
     public TensorElementType SampleType { get; }
     public TensorElementType TimestepType { get; }
@@ -55,8 +66,17 @@ internal sealed class UNetModel : OnnxComponent
     public int? FixedLatentHeight { get; }
     public int? FixedLatentWidth { get; }
 
-    public static UNetModel Load(OrtSessionFactory sessions, string modelPath, OrtRunTimer timer) =>
-        LoadComponent(sessions, modelPath, session => new UNetModel(session, modelPath, timer));
+    /// <summary>How <see cref="Bind"/> wires the buffers: device buffers for CUDA graphs, else I/O binding or plain Run as tuned.</summary>
+    public UNetCallMode CallMode => _mode;
+
+    public static UNetModel Load(OrtSessionFactory sessions, string modelPath, OrtRunTimer timer)
+    {
+        var mode = sessions.UsesDeviceBuffers ? UNetCallMode.DeviceBuffers
+            : sessions.Tuning.IoBinding ? UNetCallMode.IoBinding
+            : UNetCallMode.PlainRun;
+        return LoadComponent(sessions, modelPath, session => new UNetModel(session, modelPath, timer, mode, sessions.Cuda?.DeviceId ?? 0),
+            cudaGraph: mode == UNetCallMode.DeviceBuffers);
+    }
 
     /// <summary>
     /// Binds one generation's buffers: <paramref name="sample"/> and <paramref name="output"/> are
@@ -64,8 +84,50 @@ internal sealed class UNetModel : OnnxComponent
     /// and keeps them alive until the binding is disposed; they may be longer than the tensors (rented arrays), only
     /// their prefixes are bound. Hidden states are converted for the model once, here.
     /// </summary>
-    public UNetBinding Bind(float[] sample, float[] hiddenStates, float[] output, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize) =>
-        new(this, sample, hiddenStates, output, batch, latentHeight, latentWidth, sequenceLength, hiddenSize);
+    public IUNetStep Bind(float[] sample, float[] hiddenStates, float[] output, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize) =>
+        _mode switch
+        {
+            UNetCallMode.DeviceBuffers => new UNetDeviceBinding(this, DeviceBuffersFor(batch, latentHeight, latentWidth, sequenceLength, hiddenSize),
+                sample, hiddenStates, output, batch, latentHeight, latentWidth, sequenceLength, hiddenSize),
+            UNetCallMode.PlainRun => new UNetPlainRun(this, sample, hiddenStates, output, batch, latentHeight, latentWidth, sequenceLength, hiddenSize),
+            _ => new UNetBinding(this, sample, hiddenStates, output, batch, latentHeight, latentWidth, sequenceLength, hiddenSize),
+        };
+
+    public override void Dispose()
+    {
+        foreach (var buffers in _deviceBuffers.Values) buffers.Dispose();
+        _deviceBuffers.Clear();
+        _deviceAllocator?.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>The shape's device buffers, allocated on first use; each shape gets its own CUDA graph id.</summary>
+    private UNetDeviceBinding.DeviceBuffers DeviceBuffersFor(int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize)
+    {
+        var key = (batch, latentHeight, latentWidth, sequenceLength, hiddenSize);
+        if (_deviceBuffers.TryGetValue(key, out var buffers)) return buffers;
+        if (_deviceAllocator is null)
+        {
+            using var memory = new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, _deviceId, OrtMemType.Default);
+            _deviceAllocator = new OrtAllocator(Session, memory);
+        }
+        buffers = new UNetDeviceBinding.DeviceBuffers(this, _deviceAllocator, _deviceBuffers.Count + 1, batch, latentHeight, latentWidth, sequenceLength, hiddenSize);
+        _deviceBuffers[key] = buffers;
+        return buffers;
+    }
+}
+
+/// <summary>How the UNet's buffers reach ONNX Runtime each step.</summary>
+internal enum UNetCallMode
+{
+    /// <summary>I/O binding bound once per generation (<see cref="UNetBinding"/>).</summary>
+    IoBinding,
+
+    /// <summary>Run with preallocated values each step (<see cref="UNetPlainRun"/>).</summary>
+    PlainRun,
+
+    /// <summary>Fixed device buffers per shape for CUDA graphs (<see cref="UNetDeviceBinding"/>).</summary>
+    DeviceBuffers,
 }
 
 /// <summary>
@@ -76,7 +138,7 @@ internal sealed class UNetModel : OnnxComponent
 /// before each Run; the output is bound to the host buffer (ORT writes it there, copying back from the device when
 /// the model ran on one). On the CPU provider every binding wraps the host memory itself (no copies).
 /// </summary>
-internal sealed class UNetBinding : IDisposable
+internal sealed class UNetBinding : IUNetStep
 {
     private readonly UNetModel _model;
     private readonly FloatTensorBinding _sample;

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# UNet session settings and optimised graph, side by side on the CPU (issue 14 point 3).
+#
+#   bench/cpu-unet.sh PLAIN_MODEL OPTIMIZED_MODEL [ROUNDS=2] [SIZE=512] [CALLS=3] [BATCH=2]
+#
+# Runs one configuration per process (`diffusion bench-unet`, so each peak RSS is its own) and alternates the
+# configurations in rounds, so load changes on a shared machine hit every configuration alike. Waits while less
+# than 12 GiB is available (the SD 1.5 UNet at 512² peaks above 10 GB). Prints one Markdown table, then the load
+# time of the plain UNet with and without ONNX Runtime's optimised-model cache. Needs a Release build of the CLI:
+#   dotnet build -c Release src/DiffusionCli
+set -euo pipefail
+plain=${1:?plain model folder}
+optimized=${2:?optimized model folder}
+rounds=${3:-2}
+size=${4:-512}
+calls=${5:-3}
+batch=${6:-2}
+cli=${DIFFUSION_CLI:-$(dirname "$0")/../src/DiffusionCli/bin/Release/net10.0/diffusion.dll}
+
+wait_for_memory() {
+  while [ "$(free -g | awk '/^Mem:/ {print $7}')" -lt 12 ]; do sleep 20; done
+}
+
+run() {
+  local label=$1; shift
+  wait_for_memory
+  dotnet "$cli" bench-unet --size "$size" --batch "$batch" --calls "$calls" --label "$label" "$@"
+}
+
+echo "UNet ${size}×${size}, batch ${batch}, ${calls} calls per run (first reported apart), ${rounds} rounds; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| round · configuration | provider | call | session s | first call s | s/call (later calls) | peak RSS GiB |"
+echo "|---|---|---|---|---|---|---|"
+for round in $(seq 1 "$rounds"); do
+  run "$round · plain graph, I/O binding" --model "$plain"
+  run "$round · plain graph, plain Run" --model "$plain" --no-io-binding
+  run "$round · plain graph, no CPU arena" --model "$plain" --no-arena
+  run "$round · plain graph, no memory pattern" --model "$plain" --no-memory-pattern
+  run "$round · plain graph, 1 thread" --model "$plain" --threads 1
+  run "$round · plain graph, no spinning" --model "$plain" --no-spinning
+  run "$round · optimised graph, I/O binding" --model "$optimized"
+done
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+cache=$(mktemp -d)
+echo "| UNet | session s, no cache | session s, saving ORT's optimised model | session s, from ORT's optimised model |"
+echo "|---|---|---|---|"
+wait_for_memory
+dotnet "$cli" bench-unet --model "$plain" --ort-cache "$cache/plain" --label "plain graph"
+wait_for_memory
+dotnet "$cli" bench-unet --model "$optimized" --ort-cache "$cache/optimized" --label "optimised graph"
+rm -rf "$cache"

@@ -1,0 +1,91 @@
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+
+namespace DiffusionEngine.Runtime;
+
+/// <summary>
+/// The UNet on CUDA with CUDA graphs: its inputs and output live in device buffers allocated once per shape (batch,
+/// latent size, sequence, hidden) and kept for the model's lifetime, because a captured graph replays with the device
+/// addresses it was captured with. Per step only the sample and the timestep go to the device and the noise prediction
+/// comes back (<see cref="OrtEnv.CopyTensors"/>); the hidden states go once per generation. Each shape runs under its
+/// own <c>gpu_graph_id</c>, so ONNX Runtime keeps one graph per shape.
+/// </summary>
+internal sealed class UNetDeviceBinding : IUNetStep
+{
+    private readonly UNetModel _model;
+    private readonly DeviceBuffers _device;
+    private readonly FloatTensorBinding _sample;
+    private readonly FloatTensorBinding _output;
+    private readonly TimestepBinding _timestep;
+    private readonly OrtValue[] _upload;
+    private readonly OrtValue[] _uploadTargets;
+
+    internal UNetDeviceBinding(UNetModel model, DeviceBuffers device, float[] sample, float[] hiddenStates, float[] output, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize)
+    {
+        _model = model;
+        _device = device;
+        long[] latentShape = [batch, model.LatentChannels, latentHeight, latentWidth];
+        _sample = new FloatTensorBinding(sample, latentShape, model.SampleType);
+        _output = new FloatTensorBinding(output, latentShape, model.OutputType);
+        _timestep = new TimestepBinding(model.TimestepType, model.TimestepRank, batch);
+        using var hidden = new FloatTensorBinding(hiddenStates, [batch, sequenceLength, hiddenSize], model.HiddenStatesType);
+        hidden.CopyHostToModel();
+        OrtEnv.Instance().CopyTensors([hidden.Value], [device.Hidden], null);
+        _upload = [_sample.Value, _timestep.Value];
+        _uploadTargets = [device.Sample, device.Timestep];
+    }
+
+    public void Run(RunOptions runOptions, float timestep)
+    {
+        _timestep.Set(timestep);
+        _sample.CopyHostToModel();
+        var environment = OrtEnv.Instance();
+        environment.CopyTensors(_upload, _uploadTargets, null);
+        runOptions.AddRunConfigEntry("gpu_graph_id", _device.GraphId);
+        _model.RunWithBinding(runOptions, _device.Binding);
+        environment.CopyTensors([_device.Output], [_output.Value], null);
+        _output.CopyModelToHost();
+    }
+
+    public void Dispose()
+    {
+        _sample.Dispose();
+        _output.Dispose();
+        _timestep.Dispose();
+    }
+
+    /// <summary>One shape's device tensors and the I/O binding over them (owned by the model, reused by every generation of that shape).</summary>
+    internal sealed class DeviceBuffers : IDisposable
+    {
+        public DeviceBuffers(UNetModel model, OrtAllocator allocator, int graphId, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize)
+        {
+            long[] latentShape = [batch, model.LatentChannels, latentHeight, latentWidth];
+            GraphId = graphId.ToString(CultureInfo.InvariantCulture);
+            Sample = OrtValue.CreateAllocatedTensorValue(allocator, model.SampleType, latentShape);
+            Output = OrtValue.CreateAllocatedTensorValue(allocator, model.OutputType, latentShape);
+            Hidden = OrtValue.CreateAllocatedTensorValue(allocator, model.HiddenStatesType, [batch, sequenceLength, hiddenSize]);
+            Timestep = OrtValue.CreateAllocatedTensorValue(allocator, model.TimestepType, model.TimestepRank == 0 ? [] : [batch]);
+            Binding = model.CreateIoBinding();
+            Binding.BindInput(UNetModel.SampleName, Sample);
+            Binding.BindInput(UNetModel.TimestepName, Timestep);
+            Binding.BindInput(UNetModel.HiddenStatesName, Hidden);
+            Binding.BindOutput(model.OutputName, Output);
+        }
+
+        public string GraphId { get; }
+        public OrtValue Sample { get; }
+        public OrtValue Output { get; }
+        public OrtValue Hidden { get; }
+        public OrtValue Timestep { get; }
+        public OrtIoBinding Binding { get; }
+
+        public void Dispose()
+        {
+            Binding.Dispose();
+            Sample.Dispose();
+            Output.Dispose();
+            Hidden.Dispose();
+            Timestep.Dispose();
+        }
+    }
+}
