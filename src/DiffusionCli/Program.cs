@@ -10,5 +10,6 @@ var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
     BenchCommand.Create(),
     OptimizeCommand.Create(),
     BenchUNetCommand.Create(),
+    CompareImagesCommand.Create(),
 };
 return root.Parse(args).Invoke();
