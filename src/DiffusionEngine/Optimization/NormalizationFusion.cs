@@ -6,8 +6,8 @@ namespace DiffusionEngine.Optimization;
 /// Normalisation patterns:
 /// <list type="bullet">
 /// <item>LayerNorm written out by opset &lt; 17 exporters — ReduceMean → Sub → Pow 2 (or Mul by itself) → ReduceMean → Add ε
-/// → Sqrt → Div → Mul γ → Add β over the last axis — into ONNX <c>LayerNormalization</c> (opset 17; every provider), when
-/// the model imports opset ≥ 17;</item>
+/// → Sqrt → Div → Mul γ → Add β over the last axis — into <c>LayerNormalization</c> (every provider; an ONNX operator from
+/// opset 17, and registered by ONNX Runtime for the earlier opsets too, which is what its own optimizer emits there);</item>
 /// <item>GroupNorm as PyTorch exports it — Reshape[0, G, -1] → InstanceNormalization(scale 1, bias 0) → Reshape(Shape(x))
 /// → Mul γ[C,1,1] → Add β[C,1,1], optionally followed by SiLU — into <c>com.microsoft.GroupNorm</c> (NHWC, with its
 /// activation), which only the CUDA provider implements: so only when optimising for CUDA. The layout change is two
@@ -21,7 +21,6 @@ internal static class NormalizationFusion
 
     public static int FuseLayerNorm(GraphIndex graph)
     {
-        if (graph.OpsetVersion < 17) return 0;
         var fused = 0;
         foreach (var mean in graph.Graph.Node.Where(n => n.OpType == "ReduceMean" && n.Domain is "" or "ai.onnx").ToList())
         {
