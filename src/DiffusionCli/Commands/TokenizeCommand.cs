@@ -2,12 +2,17 @@ using System.CommandLine;
 using System.Text.Json;
 using DiffusionEngine.Models;
 using DiffusionEngine.Text;
+using DiffusionEngine.Text.Prompts;
 
 namespace DiffusionCli.Commands;
 
 /// <summary>
-/// <c>tokenize (--tokenizer DIR | --model DIR) TEXT</c>: prints the prompt's CLIP token ids as one JSON object,
-/// <c>{"ids":[…],"count":N,"truncated":false}</c>, where ids are unpadded and include BOS and EOS.
+/// <c>tokenize (--tokenizer DIR | --model DIR) [--syntax a1111|plain] [--max-chunks N] TEXT</c>: prints what the text
+/// encoder receives for the prompt, as one JSON object:
+/// <c>{"syntax":"a1111","chunk_count":N,"token_count":T,"truncated":false,"chunks":[{"token_count":t,"ids":[…77],"weights":[…77]},…]}</c>.
+/// Each chunk's ids are padded to the window (BOS, tokens, EOS, padding); weights are one per id. <c>token_count</c> is
+/// A1111's count (75 per chunk before the last); <c>truncated</c> is true only when plain syntax cut the text.
+/// A prompt beyond --max-chunks, or with a weight that is not a number, is an error (exit 1).
 /// </summary>
 public static class TokenizeCommand
 {
@@ -23,12 +28,31 @@ public static class TokenizeCommand
             HelpName = "DIR",
             Description = "Model folder in the diffusers layout; its tokenizer/ subfolder is used",
         };
+        var syntaxOption = new Option<string>("--syntax")
+        {
+            Description = "a1111: (weights), [weights], BREAK and long prompts in 75-token chunks; plain: literal text in one window, cut to fit",
+            DefaultValueFactory = _ => PromptSyntaxNames.NameOf(PromptSyntax.A1111),
+        };
+        syntaxOption.AcceptOnlyFromAmong([.. PromptSyntaxNames.All]);
+        var maxChunksOption = new Option<int>("--max-chunks")
+        {
+            HelpName = "N",
+            Description = "Most chunks of 75 tokens a prompt may need (a1111 syntax)",
+            DefaultValueFactory = _ => PromptTokenizer.DefaultMaxChunks,
+        };
+        maxChunksOption.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+                result.AddError($"--max-chunks must be at least 1 but was {result.GetValueOrDefault<int>()}");
+        });
         var textArgument = new Argument<string>("text") { Description = "The prompt to tokenize" };
 
-        var command = new Command("tokenize", "Print a prompt's CLIP token ids as JSON")
+        var command = new Command("tokenize", "Print the chunks of token ids and weights the text encoder receives for a prompt, as JSON")
         {
             tokenizerOption,
             modelOption,
+            syntaxOption,
+            maxChunksOption,
             textArgument,
         };
         command.Validators.Add(result =>
@@ -41,37 +65,53 @@ public static class TokenizeCommand
 
         command.SetAction(parseResult =>
         {
+            var errors = parseResult.InvocationConfiguration.Error;
             var tokenizerDirectory = parseResult.GetValue(tokenizerOption)?.FullName
                 ?? Path.Combine(parseResult.GetValue(modelOption)!.FullName, "tokenizer");
-            ClipTokenizer tokenizer;
+            PromptSyntaxNames.TryParse(parseResult.GetValue(syntaxOption), out var syntax);
+            ChunkedPrompt prompt;
             try
             {
-                tokenizer = ClipTokenizer.Load(tokenizerDirectory);
+                var tokenizer = ClipTokenizer.Load(tokenizerDirectory);
+                prompt = PromptTokenizer.Tokenize(parseResult.GetValue(textArgument)!, tokenizer, syntax, parseResult.GetValue(maxChunksOption));
             }
-            catch (ModelLoadException e)
+            catch (Exception e) when (e is ModelLoadException or ArgumentException)
             {
-                Console.Error.WriteLine($"error: {e.Message}");
+                errors.WriteLine($"error: {CliModel.ErrorMessage(e)}");
                 return 1;
             }
 
-            var prompt = tokenizer.Encode(parseResult.GetValue(textArgument)!);
-            Console.Out.WriteLine(ToJson(prompt));
+            parseResult.InvocationConfiguration.Output.WriteLine(ToJson(prompt));
             return 0;
         });
         return command;
     }
 
-    private static string ToJson(TokenizedPrompt prompt)
+    /// <summary>The report printed for <paramref name="prompt"/>: one line of JSON.</summary>
+    private static string ToJson(ChunkedPrompt prompt)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            json.WriteStartArray("ids");
-            foreach (var id in prompt.Ids) json.WriteNumberValue(id);
-            json.WriteEndArray();
-            json.WriteNumber("count", prompt.Count);
+            json.WriteString("syntax", PromptSyntaxNames.NameOf(prompt.Syntax));
+            json.WriteNumber("chunk_count", prompt.ChunkCount);
+            json.WriteNumber("token_count", prompt.TokenCount);
             json.WriteBoolean("truncated", prompt.Truncated);
+            json.WriteStartArray("chunks");
+            foreach (var chunk in prompt.Chunks)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("token_count", chunk.TokenCount);
+                json.WriteStartArray("ids");
+                foreach (var id in chunk.Ids) json.WriteNumberValue(id);
+                json.WriteEndArray();
+                json.WriteStartArray("weights");
+                foreach (var weight in chunk.Weights) json.WriteNumberValue(weight);
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
             json.WriteEndObject();
         }
 

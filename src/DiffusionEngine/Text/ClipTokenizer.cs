@@ -26,13 +26,14 @@ public sealed class ClipTokenizer
 {
     private readonly BpeTokenizer _bpe;
 
-    private ClipTokenizer(BpeTokenizer bpe, int maxLength, int bosId, int eosId, int padId)
+    private ClipTokenizer(BpeTokenizer bpe, int maxLength, int bosId, int eosId, int padId, int? commaId)
     {
         _bpe = bpe;
         MaxLength = maxLength;
         BosId = bosId;
         EosId = eosId;
         PadId = padId;
+        CommaId = commaId;
     }
 
     /// <summary>Sequence length of the text encoder (tokenizer_config.json model_max_length; 77 for SD).</summary>
@@ -46,6 +47,12 @@ public sealed class ClipTokenizer
 
     /// <summary>Id used to pad to <see cref="MaxLength"/>: 49407 for SD 1.x, 0 ("!") for OpenCLIP tokenizers.</summary>
     public int PadId { get; }
+
+    /// <summary>
+    /// Id of the word-final comma token ",&lt;/w&gt;" (267 for CLIP), where long prompts prefer to break between chunks;
+    /// null when the vocabulary has no such token.
+    /// </summary>
+    public int? CommaId { get; }
 
     /// <summary>
     /// Loads a tokenizer folder in the diffusers layout: vocab.json, merges.txt, tokenizer_config.json
@@ -108,7 +115,18 @@ public sealed class ClipTokenizer
             throw new ModelLoadException(tokenizerDirectory, $"vocab.json and merges.txt cannot form a BPE model: {e.Message}", e);
         }
 
-        return new ClipTokenizer(bpe, settings.MaxLength, bosId, eosId, padId);
+        int? commaId = vocabulary.TryGetValue(",</w>", out var comma) ? comma : null;
+        return new ClipTokenizer(bpe, settings.MaxLength, bosId, eosId, padId, commaId);
+    }
+
+    /// <summary>
+    /// The content ids of <paramref name="text"/>: no BOS, no EOS, no truncation (transformers'
+    /// <c>add_special_tokens=False, truncation=False</c>). For prompts longer than one window, split into chunks.
+    /// </summary>
+    public IReadOnlyList<int> EncodeToIds(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return _bpe.EncodeToIds(text);
     }
 
     /// <summary>Tokenizes <paramref name="text"/>: BOS, as many content ids as fit in <see cref="MaxLength"/>, EOS; no padding.</summary>

@@ -20,6 +20,33 @@ public sealed class ClipTokenizerLoadTests : IDisposable
     }
 
     [Fact]
+    public void EncodeToIds_ToyVocabulary_GivesContentIdsOnly()
+    {
+        var tokenizer = ClipTokenizer.Load(_folder.Path);
+
+        Assert.Equal([10, 2, 16, 9, 3, 2, 16], tokenizer.EncodeToIds("lower newer"));
+    }
+
+    [Fact]
+    public void CommaId_IsNull_WhenTheVocabularyHasNoComma()
+    {
+        Assert.Null(ClipTokenizer.Load(_folder.Path).CommaId);
+    }
+
+    [Fact]
+    public void PromptChunks_FollowTheTokenizersWindow_WithoutACommaToken()
+    {
+        // Window 16: chunks of 14 tokens; "low" is one token (low</w>, 15).
+        var tokenizer = ClipTokenizer.Load(_folder.Path);
+
+        var prompt = DiffusionEngine.Text.Prompts.PromptTokenizer.Tokenize(string.Join(' ', Enumerable.Repeat("low", 20)), tokenizer);
+
+        Assert.Equal([14, 6], prompt.Chunks.Select(c => c.TokenCount));
+        Assert.All(prompt.Chunks, chunk => Assert.Equal(16, chunk.Length));
+        Assert.Equal([21, .. Enumerable.Repeat(15, 6), 22, .. Enumerable.Repeat(20, 8)], prompt.Chunks[1].Ids.ToArray());
+    }
+
+    [Fact]
     public void Load_SpecialTokensMapOverridesTokenizerConfig()
     {
         var tokenizer = ClipTokenizer.Load(_folder.Path);

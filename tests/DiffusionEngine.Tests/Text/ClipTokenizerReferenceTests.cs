@@ -94,6 +94,13 @@ public sealed class ClipTokenizerReferenceTests
     }
 
     [SharedDataFact]
+    public void EncodeToIds_LongPrompt_HasNoSpecialTokensAndNoTruncation()
+    {
+        Assert.Equal(Enumerable.Repeat(320, 100), Clip.Value.EncodeToIds(string.Join(' ', Enumerable.Repeat("a", 100))));
+        Assert.Equal(267, Clip.Value.CommaId);
+    }
+
+    [SharedDataFact]
     public void EncodePadded_EmptyPrompt_IsBosThenEosRepeatedToMaxLength()
     {
         var ids = new long[77];
