@@ -14,45 +14,36 @@ internal sealed class UNetDeviceBinding : IUNetStep
 {
     private readonly UNetModel _model;
     private readonly DeviceBuffers _device;
-    private readonly FloatTensorBinding _sample;
-    private readonly FloatTensorBinding _output;
-    private readonly TimestepBinding _timestep;
+    private readonly UNetHostTensors _tensors;
     private readonly OrtValue[] _upload;
     private readonly OrtValue[] _uploadTargets;
+    private readonly OrtValue[] _download;
+    private readonly OrtValue[] _downloadTargets;
 
-    internal UNetDeviceBinding(UNetModel model, DeviceBuffers device, float[] sample, float[] hiddenStates, float[] output, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize)
+    internal UNetDeviceBinding(UNetModel model, DeviceBuffers device, UNetHostTensors tensors)
     {
         _model = model;
         _device = device;
-        long[] latentShape = [batch, model.LatentChannels, latentHeight, latentWidth];
-        _sample = new FloatTensorBinding(sample, latentShape, model.SampleType);
-        _output = new FloatTensorBinding(output, latentShape, model.OutputType);
-        _timestep = new TimestepBinding(model.TimestepType, model.TimestepRank, batch);
-        using var hidden = new FloatTensorBinding(hiddenStates, [batch, sequenceLength, hiddenSize], model.HiddenStatesType);
-        hidden.CopyHostToModel();
-        OrtEnv.Instance().CopyTensors([hidden.Value], [device.Hidden], null);
-        _upload = [_sample.Value, _timestep.Value];
+        _tensors = tensors;
+        OrtEnv.Instance().CopyTensors([tensors.Hidden.Value], [device.Hidden], null);
+        _upload = [tensors.Sample.Value, tensors.Timestep.Value];
         _uploadTargets = [device.Sample, device.Timestep];
+        _download = [device.Output];
+        _downloadTargets = [tensors.Output.Value];
     }
 
     public void Run(RunOptions runOptions, float timestep)
     {
-        _timestep.Set(timestep);
-        _sample.CopyHostToModel();
+        _tensors.PrepareStep(timestep);
         var environment = OrtEnv.Instance();
         environment.CopyTensors(_upload, _uploadTargets, null);
         runOptions.AddRunConfigEntry("gpu_graph_id", _device.GraphId);
         _model.RunWithBinding(runOptions, _device.Binding);
-        environment.CopyTensors([_device.Output], [_output.Value], null);
-        _output.CopyModelToHost();
+        environment.CopyTensors(_download, _downloadTargets, null);
+        _tensors.Output.CopyModelToHost();
     }
 
-    public void Dispose()
-    {
-        _sample.Dispose();
-        _output.Dispose();
-        _timestep.Dispose();
-    }
+    public void Dispose() => _tensors.Dispose();
 
     /// <summary>One shape's device tensors and the I/O binding over them (owned by the model, reused by every generation of that shape).</summary>
     internal sealed class DeviceBuffers : IDisposable

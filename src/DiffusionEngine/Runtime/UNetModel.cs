@@ -84,14 +84,24 @@ internal sealed class UNetModel : OnnxComponent
     /// and keeps them alive until the binding is disposed; they may be longer than the tensors (rented arrays), only
     /// their prefixes are bound. Hidden states are converted for the model once, here.
     /// </summary>
-    public IUNetStep Bind(float[] sample, float[] hiddenStates, float[] output, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize) =>
-        _mode switch
+    public IUNetStep Bind(float[] sample, float[] hiddenStates, float[] output, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize)
+    {
+        var tensors = new UNetHostTensors(this, sample, hiddenStates, output, batch, latentHeight, latentWidth, sequenceLength, hiddenSize);
+        try
         {
-            UNetCallMode.DeviceBuffers => new UNetDeviceBinding(this, DeviceBuffersFor(batch, latentHeight, latentWidth, sequenceLength, hiddenSize),
-                sample, hiddenStates, output, batch, latentHeight, latentWidth, sequenceLength, hiddenSize),
-            UNetCallMode.PlainRun => new UNetPlainRun(this, sample, hiddenStates, output, batch, latentHeight, latentWidth, sequenceLength, hiddenSize),
-            _ => new UNetBinding(this, sample, hiddenStates, output, batch, latentHeight, latentWidth, sequenceLength, hiddenSize),
-        };
+            return _mode switch
+            {
+                UNetCallMode.DeviceBuffers => new UNetDeviceBinding(this, DeviceBuffersFor(batch, latentHeight, latentWidth, sequenceLength, hiddenSize), tensors),
+                UNetCallMode.PlainRun => new UNetPlainRun(this, tensors),
+                _ => new UNetBinding(this, tensors),
+            };
+        }
+        catch
+        {
+            tensors.Dispose();
+            throw;
+        }
+    }
 
     public override void Dispose()
     {
@@ -141,45 +151,33 @@ internal enum UNetCallMode
 internal sealed class UNetBinding : IUNetStep
 {
     private readonly UNetModel _model;
-    private readonly FloatTensorBinding _sample;
-    private readonly FloatTensorBinding _hidden;
-    private readonly FloatTensorBinding _output;
-    private readonly TimestepBinding _timestep;
+    private readonly UNetHostTensors _tensors;
     private readonly OrtIoBinding _binding;
 
-    internal UNetBinding(UNetModel model, float[] sample, float[] hiddenStates, float[] output, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize)
+    internal UNetBinding(UNetModel model, UNetHostTensors tensors)
     {
         _model = model;
-        long[] latentShape = [batch, model.LatentChannels, latentHeight, latentWidth];
-        _sample = new FloatTensorBinding(sample, latentShape, model.SampleType);
-        _hidden = new FloatTensorBinding(hiddenStates, [batch, sequenceLength, hiddenSize], model.HiddenStatesType);
-        _output = new FloatTensorBinding(output, latentShape, model.OutputType);
-        _timestep = new TimestepBinding(model.TimestepType, model.TimestepRank, batch);
+        _tensors = tensors;
         _binding = model.CreateIoBinding();
-        _hidden.CopyHostToModel();
-        _binding.BindInput(UNetModel.HiddenStatesName, _hidden.Value);
-        _binding.BindOutput(model.OutputName, _output.Value);
+        _binding.BindInput(UNetModel.HiddenStatesName, tensors.Hidden.Value);
+        _binding.BindOutput(model.OutputName, tensors.Output.Value);
     }
 
     /// <summary>Predicts the noise for the current sample buffer at <paramref name="timestep"/> into the output buffer.</summary>
     public void Run(RunOptions runOptions, float timestep)
     {
-        _timestep.Set(timestep);
-        _sample.CopyHostToModel();
-        _binding.BindInput(UNetModel.SampleName, _sample.Value);
-        _binding.BindInput(UNetModel.TimestepName, _timestep.Value);
+        _tensors.PrepareStep(timestep);
+        _binding.BindInput(UNetModel.SampleName, _tensors.Sample.Value);
+        _binding.BindInput(UNetModel.TimestepName, _tensors.Timestep.Value);
         _binding.SynchronizeBoundInputs();
         _model.RunWithBinding(runOptions, _binding);
         _binding.SynchronizeBoundOutputs();
-        _output.CopyModelToHost();
+        _tensors.Output.CopyModelToHost();
     }
 
     public void Dispose()
     {
         _binding.Dispose();
-        _sample.Dispose();
-        _hidden.Dispose();
-        _output.Dispose();
-        _timestep.Dispose();
+        _tensors.Dispose();
     }
 }
