@@ -19,6 +19,7 @@ internal sealed class UNetDeviceBinding : IUNetStep
     private readonly OrtValue[] _uploadTargets;
     private readonly OrtValue[] _download;
     private readonly OrtValue[] _downloadTargets;
+    private RunOptions? _configured;
 
     internal UNetDeviceBinding(UNetModel model, DeviceBuffers device, UNetHostTensors tensors)
     {
@@ -37,7 +38,11 @@ internal sealed class UNetDeviceBinding : IUNetStep
         _tensors.PrepareStep(timestep);
         var environment = OrtEnv.Instance();
         environment.CopyTensors(_upload, _uploadTargets, null);
-        runOptions.AddRunConfigEntry("gpu_graph_id", _device.GraphId);
+        if (!ReferenceEquals(_configured, runOptions))
+        {
+            runOptions.AddRunConfigEntry("gpu_graph_id", _device.GraphId); // once per RunOptions (the pipeline makes one per generation)
+            _configured = runOptions;
+        }
         _model.RunWithBinding(runOptions, _device.Binding);
         environment.CopyTensors(_download, _downloadTargets, null);
         _tensors.Output.CopyModelToHost();
