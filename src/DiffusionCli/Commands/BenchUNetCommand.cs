@@ -30,11 +30,12 @@ public static class BenchUNetCommand
         var noSpinning = new Option<bool>("--no-spinning") { Description = "Intra-op workers block instead of spinning" };
         var cudaGraph = new Option<bool>("--cuda-graph") { Description = "CUDA graphs with device-bound UNet buffers (CUDA only)" };
         var label = new Option<string>("--label") { Description = "Row label", DefaultValueFactory = _ => "" };
+        var reference = new Option<DirectoryInfo>("--reference") { HelpName = "DIR", Description = "Compare one prediction with this model's UNet instead (max |Δ|)" };
         var ortCache = new Option<DirectoryInfo>("--ort-cache") { HelpName = "DIR", Description = "Time session creation with ONNX Runtime's optimised-model cache in DIR instead" };
 
         var command = new Command("bench-unet", "Time the UNet alone under one session configuration (one Markdown row)")
         {
-            model, provider, size, batch, calls, threads, noBinding, noArena, noPattern, noSpinning, cudaGraph, label, ortCache,
+            model, provider, size, batch, calls, threads, noBinding, noArena, noPattern, noSpinning, cudaGraph, label, reference, ortCache,
         };
         command.SetAction((parseResult, _) =>
         {
@@ -46,6 +47,22 @@ public static class BenchUNetCommand
                     var (plain, saving, cached) = UNetBenchmark.MeasureOrtModelCache(unetPath, cache.FullName, parseResult.GetValue(threads));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"| {parseResult.GetValue(label)} | {plain:F2} | {saving:F2} | {cached:F2} |"));
+                    return Task.FromResult(0);
+                }
+                if (parseResult.GetValue(reference) is { } referenceModel)
+                {
+                    var plainOptions = new PipelineOptions { ExecutionProvider = CliModel.ParseProvider(parseResult.GetValue(provider)), IntraOpThreads = parseResult.GetValue(threads) };
+                    var latent = parseResult.GetValue(size) / 8;
+                    var expected = UNetBenchmark.Predict(Path.Combine(referenceModel.FullName, "unet", "model.onnx"), plainOptions, parseResult.GetValue(batch), latent, 801);
+                    var actual = UNetBenchmark.Predict(unetPath, plainOptions, parseResult.GetValue(batch), latent, 801);
+                    double maxDifference = 0, maxMagnitude = 0;
+                    for (var i = 0; i < expected.Length; i++)
+                    {
+                        maxDifference = Math.Max(maxDifference, Math.Abs(expected[i] - actual[i]));
+                        maxMagnitude = Math.Max(maxMagnitude, Math.Abs(expected[i]));
+                    }
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {parseResult.GetValue(label)} | {maxDifference:E2} | {maxMagnitude:F3} |"));
                     return Task.FromResult(0);
                 }
                 var options = new PipelineOptions

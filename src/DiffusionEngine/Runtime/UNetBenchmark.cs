@@ -48,6 +48,23 @@ public static class UNetBenchmark
     }
 
     /// <summary>
+    /// One UNet prediction on the benchmark's pseudo-random inputs (the same for every model of the same shapes), for
+    /// comparing an optimised graph with its source: returns the output [batch, 4, latent, latent] as float32.
+    /// </summary>
+    public static float[] Predict(string unetPath, PipelineOptions options, int batch, int latentSize, float timestep, int hiddenSize = 768)
+    {
+        using var sessions = OrtSessionFactory.Create(options.ExecutionProvider, options.IntraOpThreads, options.Session, options.Cuda, NullLogger.Instance);
+        using var unet = UNetModel.Load(sessions, unetPath, new OrtRunTimer());
+        hiddenSize = unet.HiddenSize ?? hiddenSize;
+        var latentLength = batch * unet.LatentChannels * latentSize * latentSize;
+        var output = new float[latentLength];
+        using var runOptions = new RunOptions();
+        using var step = unet.Bind(Fill(new float[latentLength], 1), Fill(new float[batch * 77 * hiddenSize], 2), output, batch, latentSize, latentSize, 77, hiddenSize);
+        step.Run(runOptions, timestep);
+        return output;
+    }
+
+    /// <summary>
     /// Session-creation time of <paramref name="modelPath"/> with ONNX Runtime's optimised-model cache
     /// (SessionOptions.OptimizedModelFilePath): the graph as ORT optimises it at load is saved once (weights to an external
     /// file beside it), then loaded with graph optimisations off. Returns (without cache, saving, with cache) seconds.
