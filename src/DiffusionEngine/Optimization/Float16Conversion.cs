@@ -10,9 +10,9 @@ namespace DiffusionEngine.Optimization;
 /// <item>Cast(to float32) nodes in converted regions cast to float16 instead; float Constants become float16;</item>
 /// <item>operators without float16 kernels or with numerically fragile float16 results stay float32, with Casts around
 /// them: ONNX Runtime's default block list (the ai.onnx.ml operators, Resize/Upsample, Range, CumSum, Min/Max, TopK,
-/// NonMaxSuppression, RoiAlign, RandomUniformLike), plus Sin/Cos and every element-wise node that only feeds kept nodes
-/// (the sinusoidal timestep embedding multiplies t ≤ 999 by frequencies: in float16 the angle would be off by up to a
-/// quarter turn).</item>
+/// NonMaxSuppression, RoiAlign, RandomUniformLike), plus Sin/Cos, ArgMax/ArgMin and every element-wise node that only
+/// feeds kept nodes (the sinusoidal timestep embedding multiplies t ≤ 999 by frequencies: in float16 the angle would be
+/// off by up to a quarter turn; token ids cast to float for an arg-max would round into ties above 2048).</item>
 /// </list>
 /// Element types are tracked through the graph by each operator's typing rule (<see cref="ElementTypes"/>).
 /// </summary>
@@ -27,8 +27,9 @@ internal static class Float16Conversion
         "LabelEncoder", "LinearClassifier", "LinearRegressor", "Normalizer", "OneHotEncoder", "RandomUniformLike",
         "SVMClassifier", "SVMRegressor", "Scaler", "TreeEnsembleClassifier", "TreeEnsembleRegressor", "ZipMap",
         "NonMaxSuppression", "TopK", "RoiAlign", "Resize", "Range", "CumSum", "Min", "Max", "Upsample",
-        // Fragile in float16 here: the timestep embedding's angles.
-        "Sin", "Cos",
+        // Fragile in float16 here: the timestep embedding's angles; arg-max over token ids cast to float (CLIP's
+        // pooled output), which float16 would round into ties above 2048.
+        "Sin", "Cos", "ArgMax", "ArgMin",
     ];
 
     /// <summary>Element-wise or shape-only operators that are kept float32 when everything they feed is kept.</summary>

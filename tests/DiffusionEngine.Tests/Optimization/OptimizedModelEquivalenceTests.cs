@@ -70,6 +70,8 @@ public sealed class OptimizedModelEquivalenceTests(OptimizedTinyModelFixture mod
         var unet = models.Float16Report.Components.Single(c => c.Component == "unet");
         Assert.True(unet.Float16Nodes > 100);
         Assert.True(unet.Float32Kept.ContainsKey("Sin") && unet.Float32Kept.ContainsKey("Cos"), "the timestep embedding stays float32");
+        var text = models.Float16Report.Components.Single(c => c.Component == "text_encoder");
+        Assert.True(text.Float32Kept.ContainsKey("ArgMax") && text.Float32Kept.ContainsKey("Cast"), "the pooled output's arg-max over ids stays float32");
         using var session = new InferenceSession(Path.Combine(models.Float16, "unet", "model.onnx"));
         Assert.All(session.InputMetadata.Values.Where(m => m.ElementDataType is Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16), _ => Assert.Fail("a float16 input"));
         Assert.Equal(Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, session.OutputMetadata["out_sample"].ElementDataType);
