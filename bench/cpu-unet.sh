@@ -32,8 +32,8 @@ run() {
 
 echo "UNet ${size}×${size}, batch ${batch}, ${calls} calls per run (first reported apart), ${rounds} rounds; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| round · configuration | provider | call | session s | first call s | s/call (later calls) | peak RSS GiB |"
-echo "|---|---|---|---|---|---|---|"
+echo "| round · configuration | provider | call | session s | first call s | s/call (later calls) | fastest call s | CPU s/call | peak RSS GiB |"
+echo "|---|---|---|---|---|---|---|---|---|"
 variants=${VARIANTS:-binding,plain-run,no-arena,no-memory-pattern,threads1,no-spinning,optimized}
 for round in $(seq 1 "$rounds"); do
   for variant in ${variants//,/ }; do

@@ -80,7 +80,7 @@ public static class BenchUNetCommand
                 };
                 var result = UNetBenchmark.Measure(unetPath, options, parseResult.GetValue(batch), parseResult.GetValue(size) / 8, parseResult.GetValue(calls));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {parseResult.GetValue(label)} | {result.Provider} | {result.CallMode} | {result.LoadSeconds:F2} | {result.FirstCallSeconds:F2} | {result.SecondsPerCall:F3} | {result.PeakRssBytes / (1024.0 * 1024 * 1024):F2} |"));
+                    $"| {parseResult.GetValue(label)} | {result.Provider} | {result.CallMode} | {result.LoadSeconds:F2} | {result.FirstCallSeconds:F2} | {result.SecondsPerCall:F3} | {result.MinSecondsPerCall:F3} | {result.CpuSecondsPerCall:F2} | {result.PeakRssBytes / (1024.0 * 1024 * 1024):F2} |"));
                 return Task.FromResult(0);
             }
             catch (Exception ex) when (ex is ModelLoadException or ArgumentException or ExecutionProviderUnavailableException)
