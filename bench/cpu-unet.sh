@@ -3,8 +3,9 @@
 #
 #   [VARIANTS=a,b,…] bench/cpu-unet.sh PLAIN_MODEL OPTIMIZED_MODEL [ROUNDS=2] [SIZE=512] [CALLS=3] [BATCH=2]
 #
-# VARIANTS (default: all but the last two): binding, plain-run, no-arena, no-memory-pattern, threads1, no-spinning,
-# optimized, optimized-plain-run, optimized-no-memory-pattern. NO_CACHE=1 skips the ORT optimised-model cache timing.
+# VARIANTS (default: all but the last two): binding, plain-run, no-arena, memory-pattern, threads1, no-spinning,
+# optimized, optimized-plain-run, optimized-memory-pattern. "binding" is the engine's defaults (I/O binding, CPU arena,
+# no memory pattern, spinning, one thread per physical core); each other variant changes one thing. NO_CACHE=1 skips the ORT optimised-model cache timing.
 #
 # Runs one configuration per process (`diffusion bench-unet`, so each peak RSS is its own) and alternates the
 # configurations in rounds, so load changes on a shared machine hit every configuration alike. Waits while less
@@ -34,19 +35,19 @@ echo "UNet ${size}×${size}, batch ${batch}, ${calls} calls per run (first repor
 echo
 echo "| round · configuration | provider | call | session s | first call s | s/call (later calls) | fastest call s | CPU s/call | peak RSS GiB |"
 echo "|---|---|---|---|---|---|---|---|---|"
-variants=${VARIANTS:-binding,plain-run,no-arena,no-memory-pattern,threads1,no-spinning,optimized}
+variants=${VARIANTS:-binding,plain-run,no-arena,memory-pattern,threads1,no-spinning,optimized}
 for round in $(seq 1 "$rounds"); do
   for variant in ${variants//,/ }; do
     case "$variant" in
-      binding) run "$round · plain graph, I/O binding" --model "$plain" ;;
+      binding) run "$round · plain graph, defaults" --model "$plain" ;;
       plain-run) run "$round · plain graph, plain Run" --model "$plain" --no-io-binding ;;
       no-arena) run "$round · plain graph, no CPU arena" --model "$plain" --no-arena ;;
-      no-memory-pattern) run "$round · plain graph, no memory pattern" --model "$plain" --no-memory-pattern ;;
+      memory-pattern) run "$round · plain graph, memory pattern on" --model "$plain" --memory-pattern ;;
       threads1) run "$round · plain graph, 1 thread" --model "$plain" --threads 1 ;;
       no-spinning) run "$round · plain graph, no spinning" --model "$plain" --no-spinning ;;
-      optimized) run "$round · optimised graph, I/O binding" --model "$optimized" ;;
+      optimized) run "$round · optimised graph, defaults" --model "$optimized" ;;
       optimized-plain-run) run "$round · optimised graph, plain Run" --model "$optimized" --no-io-binding ;;
-      optimized-no-memory-pattern) run "$round · optimised graph, no memory pattern" --model "$optimized" --no-memory-pattern ;;
+      optimized-memory-pattern) run "$round · optimised graph, memory pattern on" --model "$optimized" --memory-pattern ;;
       *) echo "unknown variant: $variant" >&2; exit 64 ;;
     esac
   done

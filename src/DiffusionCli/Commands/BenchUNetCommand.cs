@@ -8,7 +8,7 @@ namespace DiffusionCli.Commands;
 
 /// <summary>
 /// <c>diffusion bench-unet --model DIR [--size 512] [--batch 2] [--calls 3] [--provider] [--threads N] [--no-io-binding]
-/// [--no-arena] [--no-memory-pattern] [--no-spinning] [--cuda-graph] [--label TEXT] [--ort-cache DIR]</c>: one UNet
+/// [--no-arena] [--memory-pattern] [--no-spinning] [--cuda-graph] [--label TEXT] [--ort-cache DIR]</c>: one UNet
 /// configuration per process (so its peak RSS is its own), printed as one Markdown table row; bench/cpu-unet.sh
 /// alternates configurations in rounds. With <c>--ort-cache</c> it times session creation with and without ONNX
 /// Runtime's optimised-model cache instead.
@@ -26,7 +26,7 @@ public static class BenchUNetCommand
         var threads = new Option<int>("--threads") { Description = "Intra-op threads (0 = physical cores)", DefaultValueFactory = _ => 0 };
         var noBinding = new Option<bool>("--no-io-binding") { Description = "Plain Run with preallocated values instead of I/O binding" };
         var noArena = new Option<bool>("--no-arena") { Description = "Disable the CPU memory arena" };
-        var noPattern = new Option<bool>("--no-memory-pattern") { Description = "Disable memory-pattern planning" };
+        var pattern = new Option<bool>("--memory-pattern") { Description = "Enable memory-pattern planning (off by default)" };
         var noSpinning = new Option<bool>("--no-spinning") { Description = "Intra-op workers block instead of spinning" };
         var cudaGraph = new Option<bool>("--cuda-graph") { Description = "CUDA graphs with device-bound UNet buffers (CUDA only)" };
         var label = new Option<string>("--label") { Description = "Row label", DefaultValueFactory = _ => "" };
@@ -35,7 +35,7 @@ public static class BenchUNetCommand
 
         var command = new Command("bench-unet", "Time the UNet alone under one session configuration (one Markdown row)")
         {
-            model, provider, size, batch, calls, threads, noBinding, noArena, noPattern, noSpinning, cudaGraph, label, reference, ortCache,
+            model, provider, size, batch, calls, threads, noBinding, noArena, pattern, noSpinning, cudaGraph, label, reference, ortCache,
         };
         command.SetAction((parseResult, _) =>
         {
@@ -73,7 +73,7 @@ public static class BenchUNetCommand
                     {
                         IoBinding = !parseResult.GetValue(noBinding),
                         CpuArena = !parseResult.GetValue(noArena),
-                        MemoryPattern = !parseResult.GetValue(noPattern),
+                        MemoryPattern = parseResult.GetValue(pattern),
                         AllowSpinning = !parseResult.GetValue(noSpinning),
                     },
                     Cuda = new CudaSettings { CudaGraph = parseResult.GetValue(cudaGraph) },

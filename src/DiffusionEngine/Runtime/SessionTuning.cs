@@ -12,10 +12,12 @@ public sealed record SessionTuning
     public bool AllowSpinning { get; init; } = true;
 
     /// <summary>
-    /// Plan every intermediate buffer once from the first run's shapes (enable_mem_pattern): SD's shapes are fixed per
-    /// batch/size, so later runs reuse the plan.
+    /// Plan every intermediate buffer once from the first run's shapes (enable_mem_pattern). Off by default: on the SD 1.5
+    /// UNet at 512² (CPU) the plan's one big block cost 2.2 GB of peak memory (7.7 → 5.5 GB) and made each call 2–5 %
+    /// slower than allocating from the arena as it goes (BENCHMARKS.md, "Session tuning"); SD's shapes are fixed per
+    /// batch/size, so the arena reuses its blocks from step to step either way.
     /// </summary>
-    public bool MemoryPattern { get; init; } = true;
+    public bool MemoryPattern { get; init; }
 
     /// <summary>Serve CPU allocations from ONNX Runtime's arena (enable_cpu_mem_arena) instead of the system allocator.</summary>
     public bool CpuArena { get; init; } = true;
