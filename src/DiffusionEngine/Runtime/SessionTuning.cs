@@ -13,8 +13,8 @@ public sealed record SessionTuning
 
     /// <summary>
     /// Plan every intermediate buffer once from the first run's shapes (enable_mem_pattern). Off by default: on the SD 1.5
-    /// UNet at 512² (CPU) the plan's one big block cost 2.2 GB of peak memory (7.7 → 5.5 GB) and made each call 2–5 %
-    /// slower than allocating from the arena as it goes (BENCHMARKS.md, "Session tuning"); SD's shapes are fixed per
+    /// UNet at 512² (CPU) the plan's one big block cost 2.2 GB of peak memory (7.7 → 5.5 GB) and up to 2.5 % per call
+    /// (up to 12 % more CPU time) against allocating from the arena as it goes (BENCHMARKS.md, "Session tuning"); SD's shapes are fixed per
     /// batch/size, so the arena reuses its blocks from step to step either way.
     /// </summary>
     public bool MemoryPattern { get; init; }
