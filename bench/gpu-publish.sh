@@ -15,8 +15,11 @@ publish=$(mktemp -d)
 trap 'rm -rf "$publish"' EXIT
 
 dotnet publish "$root/src/DiffusionCli" -c Release -r linux-x64 --self-contained true -p:DebugType=none -o "$publish/publish"
-# The CPU-only Windows/macOS native folders are not needed on Linux.
-rm -rf "$publish/publish/runtimes/win-"* "$publish/publish/runtimes/osx-"* 2>/dev/null || true
+# ONNX Runtime's GPU package copies its Windows native libraries (onnxruntime*.dll, ~210 MB) into every publish, and
+# ships the TensorRT provider, which the engine never loads: neither is needed on Linux. (The managed
+# Microsoft.ML.OnnxRuntime.dll stays.)
+rm -rf "$publish/publish/runtimes/win-"* "$publish/publish/runtimes/osx-"* "$publish/publish/"onnxruntime*.dll \
+  "$publish/publish/libonnxruntime_providers_tensorrt.so" 2>/dev/null || true
 mkdir -p "$out"
 rm -f "$out"/diffusion-linux-x64.tar.xz.part-* "$out/SHA256SUMS"
 tar -C "$publish" -cf - publish | xz -T0 -6 | split -b 60M - "$out/diffusion-linux-x64.tar.xz.part-"
