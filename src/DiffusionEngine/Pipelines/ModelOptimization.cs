@@ -8,8 +8,8 @@ public enum ModelOptimization
 
     /// <summary>
     /// Optimise on first load into <see cref="PipelineOptions.OptimizedModelCache"/> for the provider the sessions run on
-    /// (CPU: fused fp32; CUDA: fused + GroupNorm + float16) and load that copy afterwards; if optimising or loading the
-    /// copy fails, log a warning and load the model's own graphs.
+    /// (CPU: fused fp32; CUDA: fused + GroupNorm + float16) and load that copy afterwards; if optimising fails, or the
+    /// copy does not load, log a warning and load the model's own graphs.
     /// </summary>
     Auto,
 }

@@ -80,31 +80,50 @@ public sealed class StableDiffusionPipeline : IDisposable
         var tokenizer = ClipTokenizer.Load(folder.TokenizerDirectory);
         var runTimer = new OrtRunTimer();
         var sessions = OrtSessionFactory.Create(options.ExecutionProvider, options.IntraOpThreads, options.Session, options.Cuda, logger);
-        // The graphs may come from an optimised copy; names, configs and the tokenizer stay the user's folder's.
+        // The graphs may come from an optimised copy; names, configs and the tokenizer stay the user's folder's. A copy
+        // that does not load falls back to the folder's own graphs (with a warning), as a copy that cannot be made does.
         var graphs = options.Optimize == ModelOptimization.Auto ? OptimizedGraphs(folder, options, sessions.ProviderName, logger) : folder;
-        TextEncoderModel? textEncoder = null;
-        UNetModel? unet = null;
-        VaeDecoderModel? vaeDecoder = null;
         try
         {
-            textEncoder = TextEncoderModel.Load(sessions, graphs.TextEncoderPath, runTimer);
-            if (textEncoder.SequenceLength is { } sequence && sequence != tokenizer.MaxLength)
+            while (true)
             {
-                throw new ModelLoadException(folder.TextEncoderPath,
-                    $"input 'input_ids' has a fixed sequence length of {sequence} but the tokenizer's model_max_length is {tokenizer.MaxLength}");
+                TextEncoderModel? textEncoder = null;
+                UNetModel? unet = null;
+                VaeDecoderModel? vaeDecoder = null;
+                try
+                {
+                    textEncoder = TextEncoderModel.Load(sessions, graphs.TextEncoderPath, runTimer);
+                    if (textEncoder.SequenceLength is { } sequence && sequence != tokenizer.MaxLength)
+                    {
+                        throw new ModelLoadException(folder.TextEncoderPath,
+                            $"input 'input_ids' has a fixed sequence length of {sequence} but the tokenizer's model_max_length is {tokenizer.MaxLength}");
+                    }
+                    unet = UNetModel.Load(sessions, graphs.UNetPath, runTimer);
+                    vaeDecoder = VaeDecoderModel.Load(sessions, graphs.VaeDecoderPath, runTimer);
+                    var pipeline = new StableDiffusionPipeline(folder, schedulerConfig, tokenizer, sessions, textEncoder, unet, vaeDecoder, runTimer, logger);
+                    PipelineLog.ModelLoaded(logger, folder.Name, folder.Directory, sessions.ProviderName,
+                        (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds, pipeline.Model.DefaultScheduler);
+                    return pipeline;
+                }
+                catch (ModelLoadException ex) when (!ReferenceEquals(graphs, folder))
+                {
+                    vaeDecoder?.Dispose();
+                    unet?.Dispose();
+                    textEncoder?.Dispose();
+                    PipelineLog.OptimizationFailed(logger, folder.Name, ex.Message);
+                    graphs = folder;
+                }
+                catch
+                {
+                    vaeDecoder?.Dispose();
+                    unet?.Dispose();
+                    textEncoder?.Dispose();
+                    throw;
+                }
             }
-            unet = UNetModel.Load(sessions, graphs.UNetPath, runTimer);
-            vaeDecoder = VaeDecoderModel.Load(sessions, graphs.VaeDecoderPath, runTimer);
-            var pipeline = new StableDiffusionPipeline(folder, schedulerConfig, tokenizer, sessions, textEncoder, unet, vaeDecoder, runTimer, logger);
-            PipelineLog.ModelLoaded(logger, folder.Name, folder.Directory, sessions.ProviderName,
-                (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds, pipeline.Model.DefaultScheduler);
-            return pipeline;
         }
         catch
         {
-            vaeDecoder?.Dispose();
-            unet?.Dispose();
-            textEncoder?.Dispose();
             sessions.Dispose();
             throw;
         }

@@ -66,5 +66,22 @@ public sealed class OptimizedModelCacheTests : IDisposable
         Assert.Single(pipeline.Generate([new GenerationRequest { Prompt = "x", Width = 64, Height = 64, Steps = 2 }]));
     }
 
+    [Fact]
+    public void LoadWithAuto_WhenTheCachedCopyDoesNotLoad_WarnsAndLoadsTheOwnGraphs()
+    {
+        var model = Path.Combine(_directory.Path, "model");
+        var cache = Path.Combine(_directory.Path, "cache");
+        TinyModelBuilder.Write(model, new TinyModelOptions());
+        var options = new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu, Optimize = ModelOptimization.Auto, OptimizedModelCache = cache };
+        StableDiffusionPipeline.Load(model, options).Dispose();
+        File.WriteAllBytes(Path.Combine(Directory.GetDirectories(cache).Single(), "unet", "model.onnx"), [1, 2, 3]);
+        using var logs = new CollectingLoggerFactory();
+
+        using var pipeline = StableDiffusionPipeline.Load(model, options, logs);
+
+        Assert.Contains(logs.Entries, e => e.Message.StartsWith("Could not optimise model model; loading its own graphs", StringComparison.Ordinal));
+        Assert.Single(pipeline.Generate([new GenerationRequest { Prompt = "x", Width = 64, Height = 64, Steps = 2 }]));
+    }
+
     public void Dispose() => _directory.Dispose();
 }
