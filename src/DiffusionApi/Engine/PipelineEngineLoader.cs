@@ -31,6 +31,13 @@ public sealed partial class PipelineEngineLoader(
             IntraOpThreads = options.IntraOpThreads,
             Optimize = Enum.Parse<ModelOptimization>(options.Optimize, ignoreCase: true),
             OptimizedModelCache = Path.Combine(dataDirectory, "optimized"),
+            Cuda = new CudaSettings
+            {
+                ConvAlgorithmSearch = options.CudaConvAlgorithmSearch,
+                PreferNhwc = options.CudaPreferNhwc,
+                ArenaExtendStrategy = options.CudaArenaExtendStrategy,
+                CudaGraph = options.CudaGraphs,
+            },
         };
         var pipeline = StableDiffusionPipeline.Load(directory, pipelineOptions, loggerFactory);
         LogLoaded(_logger, pipeline.Model.Name, directory, pipeline.Model.ExecutionProvider);

@@ -71,13 +71,16 @@ public sealed class HealthAndStartupTests
         Assert.Contains("Capacity", error.ToString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void InvalidOptimizeSetting_FailsAtStartNamingIt()
+    [Theory]
+    [InlineData("Optimize", "fast", "Diffusion:Model:Optimize must be off or auto")]
+    [InlineData("CudaConvAlgorithmSearch", "FASTEST", "Diffusion:Model:CudaConvAlgorithmSearch must be EXHAUSTIVE, HEURISTIC or DEFAULT")]
+    [InlineData("CudaArenaExtendStrategy", "grow", "Diffusion:Model:CudaArenaExtendStrategy must be kSameAsRequested or kNextPowerOfTwo")]
+    public void InvalidOptimizeOrCudaSetting_FailsAtStartNamingIt(string key, string value, string expected)
     {
-        using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["Diffusion:Model:Optimize"] = "fast" });
+        using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["Diffusion:Model:" + key] = value });
 
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
-        Assert.Contains("Diffusion:Model:Optimize must be off or auto", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
