@@ -8,7 +8,7 @@
 #   1. the published folder carries the native libraries the service needs (ONNX Runtime, SkiaSharp);
 #   2. with nothing in /models the service becomes ready on the built-in tiny model, written under the data directory;
 #   3. POST /v1/generate answers a PNG; /health/live answers; /metrics exposes diffusion_queue_depth (the chart's
-#      autoscaling metric);
+#      autoscaling metric); the playground page and its script are in the published assembly (GET /, /playground/…);
 #   4. SIGTERM stops it within Diffusion__ShutdownTimeoutSeconds plus a margin;
 #   5. with a model folder mounted at /models (the tiny model copied there) the entrypoint points the service at it,
 #      and it becomes ready and generates again.
@@ -228,6 +228,8 @@ start_server tiny
 wait_ready
 grep -q 'no model mounted' "$server_log" || fail "the entrypoint did not report the empty model mount"
 expect_status /health/live
+expect_status /
+expect_status /playground/playground.js
 generate_png tiny
 expect_metric
 [[ -f "$work/data/models/tiny-sd/model_index.json" ]] \

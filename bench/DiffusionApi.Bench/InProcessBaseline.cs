@@ -5,17 +5,17 @@ using DiffusionEngine.Pipelines;
 namespace DiffusionApi.Bench;
 
 /// <summary>
-/// The same work the service does per request, called directly: StableDiffusionPipeline.Generate, then PNG encoding
+/// The same work the service does per request, called directly: DiffusionPipeline.Generate, then PNG encoding
 /// with the infotext. No HTTP, no queue. Loaded once and warmed up, as the service is before it reports ready.
 /// </summary>
 public sealed class InProcessBaseline : IDisposable
 {
-    private readonly StableDiffusionPipeline _pipeline;
+    private readonly DiffusionPipeline _pipeline;
     private readonly BenchSettings _settings;
 
     public InProcessBaseline(string modelDirectory, BenchSettings settings)
     {
-        _pipeline = StableDiffusionPipeline.Load(modelDirectory);
+        _pipeline = DiffusionPipeline.Load(modelDirectory);
         _settings = settings;
         _pipeline.Generate([Request(0)]);
     }

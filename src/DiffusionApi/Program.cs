@@ -3,19 +3,26 @@ using DiffusionApi.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceLogging();
+builder.AddServiceSecurityHeaders();
 builder.AddApplicationServices();
 builder.AddServiceTelemetry();
 builder.AddServiceHealthChecks();
 builder.AddServiceProblemDetails();
 builder.AddServiceSwagger();
 builder.AddServiceRateLimiting();
+builder.AddServiceCors();
+builder.AddPlayground();
 
 var app = builder.Build();
-app.UseServiceProblemDetails();
+app.UseServiceSecurityHeaders();
 app.UseServiceRequestLogging();
+app.UseServiceProblemDetails();
 app.UseServiceSwagger();
+app.UsePlayground();
+app.UseServiceCors();
 app.UseApiKeys();
 app.UseRateLimiter();
+app.UseJsonRequestBodies();
 
 app.MapOpenAiImagesApi();
 app.MapGenerationApi();

@@ -4,6 +4,7 @@ using DiffusionCli.Commands;
 var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
 {
     GenerateCommand.Create(),
+    InspectCommand.Create(),
     TokenizeCommand.Create(),
     CreateTinyModelCommand.Create(),
     NoiseCommand.Create(),

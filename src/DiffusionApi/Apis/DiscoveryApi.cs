@@ -1,4 +1,5 @@
 using DiffusionApi.Engine;
+using DiffusionApi.Extensions;
 using DiffusionApi.Model;
 using DiffusionApi.Options;
 using DiffusionEngine.Schedulers;
@@ -17,7 +18,7 @@ public static class DiscoveryApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/schedulers", GetSchedulers).WithName("ListSchedulers").WithSummary("Schedulers a request may name")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        group.MapPost("/tokenize", Tokenize).WithName("Tokenize").WithSummary("Token ids of a prompt and whether it fits the model's token window")
+        group.MapPost("/tokenize", Tokenize).WithName("Tokenize").WithJsonBody(V1FieldAdvice.Table).WithSummary("Token ids of a prompt and whether it fits the model's token window")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
@@ -28,7 +29,8 @@ public static class DiscoveryApi
         var model = engine.Model;
         var created = Directory.Exists(model.Directory) ? new DateTimeOffset(Directory.GetCreationTimeUtc(model.Directory)).ToUnixTimeSeconds() : 0;
         return TypedResults.Ok(new ModelList("list",
-            [new ModelEntry(model.Name, "model", created, "local", model.DefaultScheduler, model.ExecutionProvider, model.TokenizerMaxLength)]));
+            [new ModelEntry(model.Name, "model", created, "local", model.DefaultScheduler, model.ExecutionProvider, model.TokenizerMaxLength,
+                ModelDefaults.From(GenerationDefaults.For(model)))]));
     }
 
     public static Results<Ok<SchedulerList>, ProblemHttpResult> GetSchedulers(HttpContext context, ModelHost host)

@@ -2,6 +2,7 @@ using System.Globalization;
 using DiffusionApi.Extensions;
 using DiffusionApi.Jobs;
 using DiffusionApi.Model;
+using DiffusionApi.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace DiffusionApi.Apis;
@@ -14,10 +15,11 @@ public static class GenerationApi
         app.MapPost("/v1/generate", Generate)
             .WithTags("Generation")
             .WithName("Generate")
+            .WithJsonBody(V1FieldAdvice.Table)
             .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Generate one image and answer with its bytes")
-            .WithDescription("Same fields as /v1/images/generations with n = 1. The image's seed is in X-Seed, the job id in X-Job-Id.")
+            .WithDescription("Same fields as /v1/images/generations with n = 1 and no response_format (the answer is the image bytes). The image's seed is in X-Seed, the job id in X-Job-Id.")
             .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: ["image/jpeg", "image/webp"])
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status500InternalServerError)
@@ -26,23 +28,24 @@ public static class GenerationApi
     }
 
     public static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> Generate(
-        ImageGenerationRequest request, HttpContext context, JobService jobs)
+        ImageGenerationRequest request, HttpContext context, JobService jobs, IImageStore store)
     {
         if (request.N is { } n && n != 1)
             return ProblemResults.Invalid(new() { ["n"] = [$"n must be 1 for /v1/generate (use /v1/images/generations for more) but was {n}"] });
-        if (request.ResponseFormat is not null)
-            return ProblemResults.Invalid(new() { ["response_format"] = [$"response_format is not used by /v1/generate, which answers with the image bytes, but was '{request.ResponseFormat}'"] });
+        if (ProblemResults.WhenResponseFormatIsSent(request.ResponseFormat, context, "answers with the image bytes") is { } unused) return unused;
 
-        var outcome = jobs.Submit(request, storeImages: false, context.RequestAborted);
+        var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted);
         if (outcome.Errors is not null) return ProblemResults.Invalid(outcome.Errors);
-        if (outcome.Job is not { } job) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
+        if (outcome.Job is null) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
+        using var job = outcome.Job;
 
         context.Response.Headers["X-Job-Id"] = job.Id;
-        var (result, error) = await ProblemResults.AwaitAsync(job, context.RequestAborted);
-        if (result is null) return ProblemResults.ForFailedJob(context, error!);
+        var (result, problem) = await JobResults.AwaitAsync(context, job);
+        if (result is null) return problem!;
 
-        var image = result.Images[0];
+        var image = result.Images![0];
+        var content = await JobResults.ReadImagesAsync(store, result, keep: false, context.RequestAborted);
         context.Response.Headers["X-Seed"] = image.Seed.ToString(CultureInfo.InvariantCulture);
-        return TypedResults.File(image.Content, image.ContentType);
+        return TypedResults.File(content[0], image.ContentType);
     }
 }

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using DiffusionApi.Extensions;
 using DiffusionApi.Jobs;
 using DiffusionApi.Model;
+using DiffusionApi.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace DiffusionApi.Apis;
@@ -18,85 +19,120 @@ public static class JobsApi
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/jobs").WithTags("Jobs");
-        group.MapPost("/", CreateJob).WithName("CreateJob")
+        group.MapPost("/", CreateJob).WithName("CreateJob").WithJsonBody(V1FieldAdvice.Table)
             .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests).WithSummary("Queue a generation and answer at once (202 + Location)")
-            .WithDescription("Same fields as /v1/images/generations; the images are stored and returned as URLs.")
+            .WithDescription("Same fields as /v1/images/generations but response_format: the images are always stored and returned as URLs, so response_format is a 400.")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/{id}", GetJob).WithName("GetJob").WithSummary("A job's status, queue position, progress and, once done, its image URLs")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone);
         group.MapDelete("/{id}", CancelJob).WithName("CancelJob").WithSummary("Cancel a queued or running job")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status410Gone);
         group.MapGet("/{id}/events", StreamEvents).WithName("JobEvents")
             .WithSummary("Server-Sent Events: queued(position) → progress(step, total) → completed / failed / cancelled")
             .Produces<JobStatusResponse>(StatusCodes.Status200OK, "text/event-stream")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone);
         return app;
     }
 
-    public static Results<Accepted<JobStatusResponse>, ValidationProblem, ProblemHttpResult> CreateJob(
-        ImageGenerationRequest request, HttpContext context, JobService jobs, JobRegistry registry, JobQueue queue)
+    public static async Task<Results<Accepted<JobStatusResponse>, ValidationProblem, ProblemHttpResult>> CreateJob(
+        ImageGenerationRequest request, HttpContext context, JobService jobs, IJobStore store, IJobQueue queue, IImageStore images)
     {
+        if (ProblemResults.WhenResponseFormatIsSent(request.ResponseFormat, context, "stores the images and returns their URLs") is { } unused) return unused;
         // The job outlives this request: it is cancelled by DELETE, never by the client hanging up.
-        var cancellation = new CancellationTokenSource();
-        var outcome = jobs.Submit(request, storeImages: true, cancellation.Token);
+        var outcome = await jobs.SubmitAsync(request, JobKind.Async, CancellationToken.None);
         if (outcome.Job is not { } job)
-        {
-            cancellation.Dispose();
             return outcome.Errors is not null ? ProblemResults.Invalid(outcome.Errors) : ProblemResults.Unavailable(context, outcome.UnavailableReason!);
+        using (job)
+        {
+            context.Response.Headers["X-Job-Id"] = job.Id;
+            var lookup = await store.GetAsync(job.Id, context.RequestAborted);
+            // Just accepted, so it is there, unless an idempotent repeat named a job that expired meanwhile.
+            if (lookup.Job is not { } snapshot) return ProblemResults.Gone(Expired);
+            return TypedResults.Accepted($"/v1/jobs/{job.Id}", await StatusAsync(snapshot, queue, images, context));
         }
-        registry.Add(new AsyncJob(job, cancellation));
-        context.Response.Headers["X-Job-Id"] = job.Id;
-        return TypedResults.Accepted($"/v1/jobs/{job.Id}", Status(job, queue, context));
     }
 
-    public static Results<Ok<JobStatusResponse>, ProblemHttpResult> GetJob(string id, HttpContext context, JobRegistry registry, JobQueue queue) =>
-        registry.Find(id) is { } entry
-            ? TypedResults.Ok(Status(entry.Job, queue, context))
-            : ProblemResults.NotFound("no job has this id (it may have expired)");
-
-    public static Results<Ok<JobStatusResponse>, ProblemHttpResult> CancelJob(string id, HttpContext context, JobRegistry registry, JobQueue queue)
+    public static async Task<Results<Ok<JobStatusResponse>, ProblemHttpResult>> GetJob(string id, HttpContext context, IJobStore store, IJobQueue queue, IImageStore images)
     {
-        if (registry.Find(id) is not { } entry) return ProblemResults.NotFound("no job has this id (it may have expired)");
-        if (entry.Job.Completion.IsCompleted)
-            return TypedResults.Problem($"the job has already {entry.Job.State.ToString().ToLowerInvariant()}", statusCode: StatusCodes.Status409Conflict, title: "Conflict");
-        entry.Cancel();
-        return TypedResults.Ok(Status(entry.Job, queue, context));
+        var (found, problem) = await FindAsync(id, store, context);
+        return found is null ? problem! : TypedResults.Ok(await StatusAsync(found, queue, images, context));
     }
 
-    public static Results<ServerSentEventsResult<JobStatusResponse>, ProblemHttpResult> StreamEvents(string id, HttpContext context, JobRegistry registry, JobQueue queue)
+    public static async Task<Results<Ok<JobStatusResponse>, ProblemHttpResult>> CancelJob(
+        string id, HttpContext context, IJobStore store, IJobQueue queue, IImageStore images, JobLifecycle lifecycle)
     {
-        if (registry.Find(id) is not { } entry) return ProblemResults.NotFound("no job has this id (it may have expired)");
-        return TypedResults.ServerSentEvents(Events(entry.Job, queue, context, context.RequestAborted));
+        var (found, problem) = await FindAsync(id, store, context);
+        if (found is null) return problem!;
+        if (found.State.IsFinal()) return AlreadyFinished(found.State);
+        var outcome = await lifecycle.RequestCancelAsync(id);
+        return outcome.Result switch
+        {
+            CancelResult.Cancelled or CancelResult.Requested => TypedResults.Ok(await StatusAsync(outcome.Job!, queue, images, context)),
+            CancelResult.AlreadyFinished => AlreadyFinished(outcome.Job!.State),
+            CancelResult.Gone => ProblemResults.Gone(Expired),
+            _ => ProblemResults.NotFound(Unknown),
+        };
+    }
+
+    public static async Task<Results<ServerSentEventsResult<JobStatusResponse>, ProblemHttpResult>> StreamEvents(
+        string id, HttpContext context, IJobStore store, IJobQueue queue, IImageStore images, JobWatcher watcher)
+    {
+        var (found, problem) = await FindAsync(id, store, context);
+        if (found is null) return problem!;
+        return TypedResults.ServerSentEvents(Events(id, watcher, queue, images, context, context.RequestAborted));
     }
 
     private static async IAsyncEnumerable<SseItem<JobStatusResponse>> Events(
-        GenerationJob job, JobQueue queue, HttpContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string id, JobWatcher watcher, IJobQueue queue, IImageStore images, HttpContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         JobStatusResponse? last = null;
-        while (!cancellationToken.IsCancellationRequested)
+        // Progress and state changes wake the watch at once; queue positions are re-read at least this often.
+        await foreach (var lookup in watcher.WatchAsync(id, EventPollInterval, cancellationToken))
         {
-            var status = Status(job, queue, context);
-            if (last is null || status.Status != last.Status || status.QueuePosition != last.QueuePosition || status.Progress != last.Progress)
+            if (lookup.Job is not { } job) yield break; // expired while streaming: the stream simply ends
+            var status = await StatusAsync(job, queue, images, context);
+            if (last is not null && status.Status == last.Status && status.QueuePosition == last.QueuePosition && status.Progress == last.Progress) continue;
+            var type = status.Status switch
             {
-                var type = status.Status switch
-                {
-                    "queued" => "queued",
-                    "running" => "progress",
-                    "succeeded" => "completed",
-                    _ => status.Status, // failed, cancelled
-                };
-                yield return new SseItem<JobStatusResponse>(status, type);
-                last = status;
-            }
-            if (job.Completion.IsCompleted) yield break;
-            // Progress and state changes wake us at once; queue positions are re-read at least this often.
-            await job.WaitForChangeAsync(EventPollInterval, cancellationToken);
+                "queued" => "queued",
+                "running" => "progress",
+                "succeeded" => "completed",
+                _ => status.Status, // failed, cancelled
+            };
+            yield return new SseItem<JobStatusResponse>(status, type);
+            last = status;
         }
     }
 
-    private static JobStatusResponse Status(GenerationJob job, JobQueue queue, HttpContext context) =>
-        JobStatusResponse.From(job, queue, imageId => ImagesApi.UrlFor(context.Request, imageId));
+    private const string Unknown = "no job has this id";
+    private const string Expired = "the job has expired: its status and images are no longer kept";
+
+    /// <summary>An async job by id, or the problem to answer: 410 once it expired, 404 for an id that never named one.</summary>
+    private static async Task<(JobSnapshot? Job, ProblemHttpResult? Problem)> FindAsync(string id, IJobStore store, HttpContext context)
+    {
+        var lookup = await store.GetAsync(id, context.RequestAborted);
+        return lookup switch
+        {
+            // A sync job's id is shown in X-Job-Id only; its record is the waiting request's, not a resource.
+            { Job: { Job.Kind: JobKind.Async } job } => (job, null),
+            { Presence: JobPresence.Gone } => (null, ProblemResults.Gone(Expired)),
+            _ => (null, ProblemResults.NotFound(Unknown)),
+        };
+    }
+
+    private static ProblemHttpResult AlreadyFinished(JobState state) =>
+        TypedResults.Problem($"the job has already {state.ApiName()}", statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+
+    private static async Task<JobStatusResponse> StatusAsync(JobSnapshot job, IJobQueue queue, IImageStore images, HttpContext context)
+    {
+        var position = job.State == JobState.Queued ? await queue.PositionOfAsync(job.Job.Id, context.RequestAborted) : null;
+        var urls = job is { State: JobState.Succeeded, Images: { } stored } ? await ImagesApi.UrlsForAsync(context.Request, images, stored, context.RequestAborted) : null;
+        return JobStatusResponse.From(job, position, urls);
+    }
 }

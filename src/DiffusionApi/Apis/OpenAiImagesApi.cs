@@ -1,6 +1,7 @@
 using DiffusionApi.Extensions;
 using DiffusionApi.Jobs;
 using DiffusionApi.Model;
+using DiffusionApi.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace DiffusionApi.Apis;
@@ -13,10 +14,11 @@ public static class OpenAiImagesApi
         var group = app.MapGroup("/v1/images").WithTags("OpenAI Images");
         group.MapPost("/generations", CreateImages)
             .WithName("CreateImages")
+            .WithJsonBody(V1FieldAdvice.Table)
             .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Generate images (OpenAI Images API)")
-            .WithDescription("OpenAI-compatible: prompt, n, size, response_format b64_json|url, model, user; extensions: negative_prompt, steps, guidance_scale, seed, scheduler, output_format, rng. Every image's seed is returned; image i uses seed + i.")
+            .WithDescription("OpenAI-compatible: prompt, n, size, response_format b64_json|url, model, user, quality (the model's step presets), output_format, output_compression, background opaque|auto, moderation (not applied); extensions: negative_prompt, steps, guidance_scale, seed, scheduler, rng. Every image's seed is returned; image i uses seed + i. An unknown field is a 400 naming it and, where one exists, the field to use instead.")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status500InternalServerError)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -24,26 +26,31 @@ public static class OpenAiImagesApi
     }
 
     public static async Task<Results<Ok<ImageGenerationResponse>, ValidationProblem, ProblemHttpResult>> CreateImages(
-        ImageGenerationRequest request, HttpContext context, JobService jobs, TimeProvider time)
+        ImageGenerationRequest request, HttpContext context, JobService jobs, IImageStore store, TimeProvider time)
     {
         var wantsUrl = request.ResponseFormat == "url";
-        var outcome = jobs.Submit(request, storeImages: wantsUrl, context.RequestAborted);
+        var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted);
         if (outcome.Errors is not null) return ProblemResults.Invalid(outcome.Errors);
-        if (outcome.Job is not { } job) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
+        if (outcome.Job is null) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
+        using var job = outcome.Job;
 
         context.Response.Headers["X-Job-Id"] = job.Id;
-        var (result, error) = await ProblemResults.AwaitAsync(job, context.RequestAborted);
-        if (result is null) return ProblemResults.ForFailedJob(context, error!);
+        var (result, problem) = await JobResults.AwaitAsync(context, job);
+        if (result is null) return problem!;
 
-        var data = new ImageData[result.Images.Count];
-        for (var i = 0; i < data.Length; i++)
+        var images = result.Images!;
+        var data = new ImageData[images.Count];
+        if (wantsUrl)
         {
-            var image = result.Images[i];
-            data[i] = wantsUrl
-                ? new ImageData { Url = ImagesApi.UrlFor(context.Request, image.ImageId!), Seed = image.Seed }
-                : new ImageData { B64Json = Convert.ToBase64String(image.Content), Seed = image.Seed };
+            var urls = await ImagesApi.UrlsForAsync(context.Request, store, images, context.RequestAborted);
+            for (var i = 0; i < data.Length; i++) data[i] = new ImageData { Url = urls[i], Seed = images[i].Seed };
         }
-        context.Response.Headers["X-Seed"] = job.Spec.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        else
+        {
+            var contents = await JobResults.ReadImagesAsync(store, result, keep: false, context.RequestAborted);
+            for (var i = 0; i < data.Length; i++) data[i] = new ImageData { B64Json = Convert.ToBase64String(contents[i]), Seed = images[i].Seed };
+        }
+        context.Response.Headers["X-Seed"] = job.Job.Spec.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Ok(new ImageGenerationResponse(time.GetUtcNow().ToUnixTimeSeconds(), data));
     }
 }

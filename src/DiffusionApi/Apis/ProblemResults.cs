@@ -32,28 +32,34 @@ public static class ProblemResults
     public static ValidationProblem Invalid(Dictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, title: "The request is invalid", detail: "See errors: every bad field is listed.");
 
+    /// <summary>
+    /// A 400 for <c>response_format</c> on an endpoint whose answer has one form (/v1/generate: the bytes; /v1/jobs:
+    /// stored images as URLs), so the field is never silently ignored; null when the request does not send it.
+    /// </summary>
+    public static ValidationProblem? WhenResponseFormatIsSent(string? responseFormat, HttpContext context, string answer) =>
+        responseFormat is null
+            ? null
+            : Invalid(new()
+            {
+                ["response_format"] = [$"response_format is not used by {context.Request.Path}, which {answer}, but was '{Extensions.ControlCharacters.Escape(responseFormat)}'"],
+            });
+
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
-    /// <summary>Maps a job that did not succeed to its answer; the client of a cancelled job is gone, so 499 is only logged.</summary>
-    public static ProblemHttpResult ForFailedJob(HttpContext context, Exception error) => error switch
+    public static ProblemHttpResult Gone(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status410Gone, title: "Gone");
+
+    /// <summary>The client of a cancelled job is gone, so 499 is only logged.</summary>
+    public static ProblemHttpResult Cancelled() =>
+        TypedResults.Problem("the request was cancelled", statusCode: 499, title: "Client closed request");
+
+    /// <summary>Maps a job that finished without images to its answer.</summary>
+    public static ProblemHttpResult ForUnfinishedJob(HttpContext context, JobSnapshot job) => job switch
     {
-        JobAbortedException aborted => Unavailable(context, aborted.Message),
-        JobFailedException failed => TypedResults.Problem(failed.Message, statusCode: StatusCodes.Status500InternalServerError, title: "Image generation failed"),
-        OperationCanceledException => TypedResults.Problem("the request was cancelled", statusCode: 499, title: "Client closed request"),
+        { State: JobState.Failed, Failure: { Aborted: true } failure } => Unavailable(context, failure.Message),
+        { State: JobState.Failed, Failure: { } failure } => TypedResults.Problem(failure.Message, statusCode: StatusCodes.Status500InternalServerError, title: "Image generation failed"),
+        { State: JobState.Cancelled } => Cancelled(),
         _ => TypedResults.Problem("an unexpected error occurred", statusCode: StatusCodes.Status500InternalServerError),
     };
-
-    /// <summary>Waits for the job; when the caller disconnects the wait ends at once (the worker drops the job).</summary>
-    public static async Task<(JobResult? Result, Exception? Error)> AwaitAsync(GenerationJob job, CancellationToken requestAborted)
-    {
-        try
-        {
-            return (await job.Completion.WaitAsync(requestAborted), null);
-        }
-        catch (Exception ex)
-        {
-            return (null, ex);
-        }
-    }
 }

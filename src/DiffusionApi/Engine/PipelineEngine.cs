@@ -3,15 +3,39 @@ using DiffusionEngine.Text;
 
 namespace DiffusionApi.Engine;
 
-/// <summary>The real engine: a <see cref="StableDiffusionPipeline"/> that owns the ONNX Runtime sessions.</summary>
-public sealed class PipelineEngine(StableDiffusionPipeline pipeline) : IGenerationEngine
+/// <summary>The real engine: a <see cref="DiffusionPipeline"/> that owns the ONNX Runtime sessions.</summary>
+public sealed class PipelineEngine(DiffusionPipeline pipeline) : IGenerationEngine
 {
     public ModelInfo Model => pipeline.Model;
 
     public TokenizedPrompt Tokenize(string prompt) => pipeline.Tokenizer.Encode(prompt);
 
-    public IReadOnlyList<GeneratedImage> Generate(IReadOnlyList<GenerationRequest> batch, IProgress<StepProgress>? progress, CancellationToken cancellationToken) =>
-        pipeline.Generate(batch, progress, cancellationToken);
+    /// <summary>
+    /// Runs the batch as one engine batch per engine <see cref="BatchKey"/>, in order. The gatherer still groups jobs by
+    /// size, steps and scheduler only, while the engine also requires one mode, first step and unconditional pass per
+    /// batch (a guidance-1 job never pays for the doubled UNet batch); until the gatherer groups by the engine's key,
+    /// a gathered batch that mixes them runs as consecutive engine batches here instead of failing.
+    /// </summary>
+    public IReadOnlyList<GeneratedImage> Generate(IReadOnlyList<GenerationRequest> batch, IProgress<StepProgress>? progress, CancellationToken cancellationToken)
+    {
+        var groups = new List<(BatchKey Key, List<int> Indices)>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var key = pipeline.BatchKeyFor(batch[i]);
+            var group = groups.FindIndex(g => g.Key == key);
+            if (group < 0) groups.Add((key, [i]));
+            else groups[group].Indices.Add(i);
+        }
+        if (groups.Count <= 1) return pipeline.Generate(batch, progress, cancellationToken);
+
+        var images = new GeneratedImage[batch.Count];
+        foreach (var (_, indices) in groups)
+        {
+            var generated = pipeline.Generate(indices.ConvertAll(i => batch[i]), progress, cancellationToken);
+            for (var j = 0; j < indices.Count; j++) images[indices[j]] = generated[j];
+        }
+        return images;
+    }
 
     public void Dispose() => pipeline.Dispose();
 }

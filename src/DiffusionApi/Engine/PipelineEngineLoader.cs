@@ -21,7 +21,7 @@ public sealed partial class PipelineEngineLoader(
         var dataDirectory = DataDirectory.Resolve(serviceOptions.Value);
         if (directory.Length == 0)
         {
-            directory = TinyModelBuilder.EnsureDefault(dataDirectory);
+            directory = TinyModelBuilder.EnsureDefault(dataDirectory, target => LogWritingTinyModel(_logger, target));
             LogUsingTinyModel(_logger, directory);
         }
         cancellationToken.ThrowIfCancellationRequested();
@@ -39,13 +39,16 @@ public sealed partial class PipelineEngineLoader(
                 CudaGraph = options.CudaGraphs,
             },
         };
-        var pipeline = StableDiffusionPipeline.Load(directory, pipelineOptions, loggerFactory);
+        var pipeline = DiffusionPipeline.Load(directory, pipelineOptions, loggerFactory);
         LogLoaded(_logger, pipeline.Model.Name, directory, pipeline.Model.ExecutionProvider);
         return new PipelineEngine(pipeline);
     }
 
     [LoggerMessage(1, LogLevel.Information, "No model path configured; using the built-in tiny model at {ModelDirectory}")]
     private static partial void LogUsingTinyModel(ILogger logger, string modelDirectory);
+
+    [LoggerMessage(3, LogLevel.Information, "First start: writing the built-in tiny model to {ModelDirectory} (set Diffusion:Model:Path to serve a real model)")]
+    private static partial void LogWritingTinyModel(ILogger logger, string modelDirectory);
 
     [LoggerMessage(2, LogLevel.Information, "Loaded model {ModelName} from {ModelDirectory} on {ExecutionProvider}")]
     private static partial void LogLoaded(ILogger logger, string modelName, string modelDirectory, string executionProvider);

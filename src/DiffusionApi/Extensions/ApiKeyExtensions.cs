@@ -28,7 +28,7 @@ public static class ApiKeyExtensions
         {
             _next = next;
             _problems = problems;
-            _keyHashes = options.Value.ApiKeys.Where(k => !string.IsNullOrWhiteSpace(k)).Select(Hash).ToArray();
+            _keyHashes = options.Value.EffectiveApiKeys.Select(Hash).ToArray();
         }
 
         public async Task InvokeAsync(HttpContext context)

@@ -1,5 +1,6 @@
 using DiffusionApi.Engine;
 using DiffusionApi.Jobs;
+using DiffusionApi.Jobs.Worker;
 using DiffusionApi.Options;
 using DiffusionApi.Storage;
 using DiffusionApi.Telemetry;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace DiffusionApi.Extensions;
 
-/// <summary>Options, the queue, the worker, the engine loader and the image store.</summary>
+/// <summary>Options, the job backend, the worker, the engine loader and the image store.</summary>
 public static class ApplicationServicesExtensions
 {
     public static WebApplicationBuilder AddApplicationServices(this WebApplicationBuilder builder)
@@ -19,22 +20,28 @@ public static class ApplicationServicesExtensions
         services.AddOptions<BatchingOptions>().BindConfiguration(BatchingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ScaleoutOptions>().BindConfiguration(ScaleoutOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         // Queued and running jobs get Diffusion:ShutdownTimeoutSeconds to finish when the host stops.
         services.AddOptions<HostOptions>().Configure<IOptions<DiffusionOptions>>((host, diffusion) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(diffusion.Value.ShutdownTimeoutSeconds));
 
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<DiffusionMetrics>();
+        services.AddJobBackend();
+        services.AddImageStore();
+        services.AddSingleton<JobLifecycle>();
+        services.AddSingleton<JobWatcher>();
+        services.AddSingleton<JobService>();
+
         services.AddSingleton<ModelHost>();
         services.AddSingleton<IGenerationEngineLoader, PipelineEngineLoader>();
-        services.AddSingleton<JobQueue>();
-        services.AddSingleton<BatchGatherer>();
-        services.AddSingleton<JobService>();
-        services.AddSingleton<JobRegistry>();
-        services.AddSingleton<DiffusionMetrics>();
-        services.AddSingleton<IImageStore, FileSystemImageStore>();
+        services.AddSingleton<EngineStartup>();
+        services.AddSingleton<HeldJobs>();
+        services.AddSingleton<BatchRunner>();
+        services.AddSingleton<JobFinisher>();
         services.AddHostedService<GenerationWorker>();
-        services.AddHostedService<ImageRetentionService>();
+        services.AddHostedService<RetentionService>();
         return builder;
     }
 }

@@ -19,7 +19,11 @@ public static class ProblemDetailsExtensions
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+            // Routing answers 415 itself when a JSON endpoint gets another Content-Type; say what to send.
+            if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && context.ProblemDetails.Detail is null)
+                context.ProblemDetails.Detail = JsonRequestBodyMiddleware.SendJson(context.HttpContext.Request);
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
+            LoggingExtensions.RecordProblemReason(context.HttpContext, context.ProblemDetails);
         });
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Binding failures throw, so the handler above can name the bad field instead of answering an empty 400.
@@ -35,27 +39,27 @@ public static class ProblemDetailsExtensions
         return app;
     }
 
-    /// <summary>Turns <see cref="BadHttpRequestException"/> (binding, JSON, size) into problem details.</summary>
+    /// <summary>
+    /// Turns <see cref="BadHttpRequestException"/> (binding, JSON, size) into problem details. JSON bodies are checked
+    /// before binding (<see cref="JsonRequestBodyMiddleware"/>), so this is the safety net: a body that still fails to
+    /// bind is checked again to name what is wrong.
+    /// </summary>
     private sealed class BadRequestExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
         {
             if (exception is not BadHttpRequestException bad) return false;
             httpContext.Response.StatusCode = bad.StatusCode;
-            var fields = bad.InnerException is JsonException ? await EveryBadFieldAsync(httpContext, cancellationToken) : null;
-            var details = bad.InnerException is JsonException json
-                ? new HttpValidationProblemDetails(fields ?? new Dictionary<string, string[]> { [FieldOf(json)] = [MessageFor(json)] })
-                {
-                    Title = "The request is invalid",
-                    Detail = fields is null ? "The body is not valid JSON for this endpoint." : "See errors: every field with a value of the wrong type is listed.",
-                }
+            var problem = bad.InnerException is JsonException ? await CheckBodyAsync(httpContext, cancellationToken) : null;
+            Microsoft.AspNetCore.Mvc.ProblemDetails details = problem is not null
+                ? new HttpValidationProblemDetails(problem.Errors) { Title = "The request is invalid", Detail = problem.Detail }
                 : new Microsoft.AspNetCore.Mvc.ProblemDetails { Title = "Bad request", Detail = bad.Message };
             details.Status = bad.StatusCode;
             return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = details, Exception = exception });
         }
 
-        /// <summary>Every field of the (buffered) body with a value of the wrong type; null when that cannot be told.</summary>
-        private static async Task<Dictionary<string, string[]>?> EveryBadFieldAsync(HttpContext context, CancellationToken cancellationToken)
+        /// <summary>What is wrong with the (buffered) body; null when that cannot be told.</summary>
+        private static async Task<JsonBodyProblem?> CheckBodyAsync(HttpContext context, CancellationToken cancellationToken)
         {
             // The exception handler has cleared the request's endpoint; the feature keeps the one that threw.
             var endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint();
@@ -66,15 +70,8 @@ public static class ProblemDetailsExtensions
             using var copy = new MemoryStream();
             await body.CopyToAsync(copy, cancellationToken);
             var options = context.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
-            return JsonFieldErrors.Find(copy.GetBuffer().AsSpan(0, (int)copy.Length), bodyType, options) is { Count: > 0 } errors ? errors : null;
+            return JsonBodyCheck.Check(copy.ToArray(), bodyType, options, endpoint!.Metadata.GetMetadata<JsonFieldAdvice>());
         }
-
-        private static string FieldOf(JsonException json) =>
-            json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "body";
-
-        private static string MessageFor(JsonException json) =>
-            json.Path is { Length: > 2 } ? $"{FieldOf(json)} has a value of the wrong type or out of range (line {json.LineNumber + 1}, position {json.BytePositionInLine})"
-            : "the body must be a JSON object";
     }
 }
 

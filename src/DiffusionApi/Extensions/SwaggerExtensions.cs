@@ -22,6 +22,9 @@ public static class SwaggerExtensions
             });
             var xml = Path.Combine(AppContext.BaseDirectory, $"{Assembly.GetExecutingAssembly().GetName().Name}.xml");
             if (File.Exists(xml)) options.IncludeXmlComments(xml);
+            // Seeds are unsigned 64-bit: say so, with the bounds (Swashbuckle would call them int64).
+            options.MapType<ulong>(UnsignedSchema);
+            options.MapType<ulong?>(UnsignedSchema);
             options.SchemaFilter<ExampleSchemaFilter>();
             options.OperationFilter<ExampleOperationFilter>();
             options.DocumentFilter<OperationalEndpointsDocumentFilter>();
@@ -35,6 +38,14 @@ public static class SwaggerExtensions
         });
         return builder;
     }
+
+    private static OpenApiSchema UnsignedSchema() => new()
+    {
+        Type = JsonSchemaType.Integer,
+        Format = "uint64",
+        Minimum = "0",
+        Maximum = ulong.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     public static WebApplication UseServiceSwagger(this WebApplication app)
     {
@@ -75,6 +86,7 @@ public static class SwaggerExtensions
                 {
                     ["id"] = "tiny-sd", ["object"] = "model", ["created"] = 1764097200, ["owned_by"] = "local",
                     ["default_scheduler"] = "pndm", ["execution_provider"] = "cpu", ["max_prompt_tokens"] = 77,
+                    ["defaults"] = new JsonObject { ["width"] = 512, ["height"] = 512, ["steps"] = 20, ["guidance_scale"] = 7.5 },
                 }),
             },
             [typeof(SchedulerList)] = () => new JsonObject

@@ -7,49 +7,63 @@ using Microsoft.Extensions.Options;
 namespace DiffusionApi.Jobs;
 
 /// <summary>What happened to a submitted request: queued as a job, invalid (every bad field), or not taken now.</summary>
-public sealed record SubmitOutcome(GenerationJob? Job, Dictionary<string, string[]>? Errors, string? UnavailableReason);
+public sealed record SubmitOutcome(JobHandle? Job, Dictionary<string, string[]>? Errors, string? UnavailableReason);
 
 /// <summary>
 /// Turns a request into a queued job: validates it against the limits and the loaded model, then offers it to the
-/// bounded queue without waiting. Used by every generation endpoint.
+/// <see cref="IJobQueue"/> without waiting for room. Used by every generation endpoint.
 /// </summary>
 public sealed partial class JobService(
-    JobQueue queue,
+    IJobQueue queue,
+    IJobStore store,
+    JobWatcher watcher,
+    JobLifecycle lifecycle,
     ModelHost host,
     DiffusionMetrics metrics,
     IOptions<LimitsOptions> limits,
     TimeProvider time,
     ILogger<JobService> logger)
 {
-    public SubmitOutcome Submit(ImageGenerationRequest request, bool storeImages, CancellationToken jobCancellation)
+    /// <summary>
+    /// Validates <paramref name="request"/> and queues it as a job of <paramref name="kind"/>, cancelled when
+    /// <paramref name="cancelWhen"/> fires (the waiting request's RequestAborted; none for async jobs).
+    /// </summary>
+    public async Task<SubmitOutcome> SubmitAsync(ImageGenerationRequest request, JobKind kind, CancellationToken cancelWhen)
     {
         if (host.IsDraining)
         {
             metrics.Rejected(EnqueueResult.Draining);
-            return new(null, null, "the service is shutting down; retry on another instance");
+            return new(null, null, ShuttingDown);
         }
         if (host.Engine is not { } engine) return new(null, null, host.Describe());
 
         var spec = GenerationRequestValidator.Validate(request, limits.Value, engine.Model, RandomSeed, out var errors);
         if (spec is null) return new(null, errors, null);
 
-        var job = new GenerationJob(spec, storeImages, jobCancellation, time);
-        var result = queue.TryEnqueue(job);
-        using var scope = logger.BeginScope(job.LogScope);
-        switch (result)
+        var job = JobDescriptor.Create(spec, kind, idempotencyKey: null, time);
+        var outcome = await queue.EnqueueAsync(job);
+        using var scope = logger.BeginScope(JobTrace.LogScope(job));
+        switch (outcome.Result)
         {
             case EnqueueResult.Accepted:
                 LogQueued(logger, job.Id, spec.Count, spec.Width, spec.Height, spec.Steps, spec.Seed, spec.User);
-                return new(job, null, null);
+                return new(new JobHandle(job, watcher, lifecycle, cancelWhen), null, null);
+            case EnqueueResult.Duplicate:
+                // The client's key names an earlier job: answer for that one (unless it expired just now).
+                return await store.GetAsync(outcome.JobId!) is { Job: { } earlier }
+                    ? new(new JobHandle(earlier.Job, watcher, lifecycle, cancelWhen), null, null)
+                    : new(null, null, "the earlier job with this idempotency key expired just now; retry");
             case EnqueueResult.Full:
-                metrics.Rejected(result);
-                LogRejected(logger, job.Id, queue.Capacity);
-                return new(null, null, $"the queue is full ({queue.Capacity} jobs waiting); retry later");
+                metrics.Rejected(outcome.Result);
+                LogRejected(logger, job.Id, queue.Stats.Capacity);
+                return new(null, null, $"the queue is full ({queue.Stats.Capacity} jobs waiting); retry later");
             default:
-                metrics.Rejected(result);
-                return new(null, null, "the service is shutting down; retry on another instance");
+                metrics.Rejected(EnqueueResult.Draining);
+                return new(null, null, ShuttingDown);
         }
     }
+
+    private const string ShuttingDown = "the service is shutting down; retry on another instance";
 
     private static ulong RandomSeed() => (ulong)Random.Shared.NextInt64() ^ ((ulong)Random.Shared.Next() << 63);
 

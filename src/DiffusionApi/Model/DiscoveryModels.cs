@@ -14,7 +14,18 @@ public sealed record ModelEntry(
     [property: JsonPropertyName("owned_by")] string OwnedBy,
     [property: JsonPropertyName("default_scheduler")] string DefaultScheduler,
     [property: JsonPropertyName("execution_provider")] string ExecutionProvider,
-    [property: JsonPropertyName("max_prompt_tokens")] int MaxPromptTokens);
+    [property: JsonPropertyName("max_prompt_tokens")] int MaxPromptTokens,
+    [property: JsonPropertyName("defaults")] ModelDefaults Defaults);
+
+/// <summary>What a request to this model that leaves a field out gets (<see cref="GenerationDefaults"/>).</summary>
+public sealed record ModelDefaults(
+    [property: JsonPropertyName("width")] int Width,
+    [property: JsonPropertyName("height")] int Height,
+    [property: JsonPropertyName("steps")] int Steps,
+    [property: JsonPropertyName("guidance_scale")] double GuidanceScale)
+{
+    public static ModelDefaults From(GenerationDefaults defaults) => new(defaults.Width, defaults.Height, defaults.Steps, defaults.GuidanceScale);
+}
 
 /// <summary>GET /v1/schedulers.</summary>
 public sealed record SchedulerList(

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DiffusionApi.Extensions;
 using DiffusionApi.Options;
 using DiffusionEngine.Imaging;
 using DiffusionEngine.Pipelines;
@@ -13,9 +14,11 @@ namespace DiffusionApi.Model;
 /// </summary>
 public static class GenerationRequestValidator
 {
-    public const int DefaultSize = 512;
-    public const int DefaultSteps = 20;
-    public const double DefaultGuidance = 7.5;
+    /// <summary>
+    /// Largest seed drawn for a request that names none: seeds are drawn in [0, 2^32) as A1111 and ComfyUI draw them,
+    /// so every seed the service chooses is exact in a JavaScript number (53 bits). Explicit seeds may go up to MaxSeed.
+    /// </summary>
+    public const ulong MaxRandomSeed = uint.MaxValue;
 
     public static GenerationSpec? Validate(
         ImageGenerationRequest request,
@@ -24,6 +27,7 @@ public static class GenerationRequestValidator
         Func<ulong> randomSeed,
         out Dictionary<string, string[]> errors)
     {
+        var defaults = GenerationDefaults.For(model);
         var problems = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         void Add(string field, string message)
         {
@@ -44,10 +48,10 @@ public static class GenerationRequestValidator
         if (count < 1 || count > limits.MaxImages) Add("n", $"n must be between 1 and {limits.MaxImages} but was {count}");
 
         // size
-        int width = DefaultSize, height = DefaultSize;
+        int width = defaults.Width, height = defaults.Height;
         if (request.Size is not null && !TryParseSize(request.Size, out width, out height))
         {
-            Add("size", $"size must be WIDTHxHEIGHT, e.g. 512x512, but was '{request.Size}'");
+            Add("size", $"size must be WIDTHxHEIGHT, e.g. 512x512, but was '{ControlCharacters.Escape(request.Size)}'");
         }
         else
         {
@@ -57,11 +61,18 @@ public static class GenerationRequestValidator
             if (pixels > limits.MaxPixels) Add("size", $"size must have at most {limits.MaxPixels} pixels but {width}x{height} has {pixels}");
         }
 
+        // quality (OpenAI) picks one of the model's step presets; steps, when given, is the exact count, so not both.
+        var quality = QualityPreset.Auto;
+        if (request.Quality is not null && !TryParseQuality(request.Quality, out quality))
+            Add("quality", $"quality must be low, medium, high, auto, standard or hd but was '{ControlCharacters.Escape(request.Quality)}'");
+        else if (request.Steps is not null && quality != QualityPreset.Auto)
+            Add("quality", $"quality '{request.Quality}' chooses the steps ({defaults.StepsFor(quality, limits)} for this model); send quality or steps, not both");
+
         // steps, guidance_scale
-        var steps = request.Steps ?? DefaultSteps;
+        var steps = request.Steps ?? defaults.StepsFor(quality, limits);
         if (steps < limits.MinSteps || steps > limits.MaxSteps)
             Add("steps", $"steps must be between {limits.MinSteps} and {limits.MaxSteps} but was {steps}");
-        var guidance = request.GuidanceScale ?? DefaultGuidance;
+        var guidance = request.GuidanceScale ?? defaults.GuidanceScale;
         if (!double.IsFinite(guidance) || guidance < limits.MinGuidance || guidance > limits.MaxGuidance)
             Add("guidance_scale", $"guidance_scale must be between {Format(limits.MinGuidance)} and {Format(limits.MaxGuidance)} but was {Format(guidance)}");
 
@@ -79,8 +90,9 @@ public static class GenerationRequestValidator
         }
         else
         {
-            var random = randomSeed();
-            seed = maxFirstSeed == ulong.MaxValue ? random : random % (maxFirstSeed + 1);
+            // Every image's seed (seed + i) stays below 2^32 and within MaxSeed.
+            var highest = Math.Min(maxFirstSeed, MaxRandomSeed - extraSeeds);
+            seed = randomSeed() % (highest + 1);
         }
 
         // scheduler
@@ -88,34 +100,52 @@ public static class GenerationRequestValidator
         if (request.Scheduler is not null)
         {
             if (SchedulerFactory.TryResolve(request.Scheduler, out var info)) scheduler = info.Id;
-            else Add("scheduler", $"scheduler must be one of {string.Join(", ", SchedulerFactory.All.Select(s => s.Id))} but was '{request.Scheduler}'");
+            else Add("scheduler", $"scheduler must be one of {string.Join(", ", SchedulerFactory.All.Select(s => s.Id))} but was '{ControlCharacters.Escape(request.Scheduler)}'");
         }
 
         // output_format, response_format, rng, model
         var outputFormat = ImageFormat.Png;
-        if (request.OutputFormat is not null && !ImageFormats.TryParse(request.OutputFormat, out outputFormat))
-            Add("output_format", $"output_format must be png, jpeg or webp but was '{request.OutputFormat}'");
+        var formatKnown = request.OutputFormat is null || ImageFormats.TryParse(request.OutputFormat, out outputFormat);
+        if (!formatKnown)
+            Add("output_format", $"output_format must be png, jpeg or webp but was '{ControlCharacters.Escape(request.OutputFormat!)}'");
+
+        // output_compression, background, moderation (OpenAI)
+        var outputQuality = ImageEncoder.DefaultQuality;
+        if (request.OutputCompression is { } compression)
+        {
+            outputQuality = compression;
+            if (compression is < 0 or > 100) Add("output_compression", $"output_compression must be between 0 and 100 but was {compression}");
+            else if (formatKnown && outputFormat == ImageFormat.Png) Add("output_compression", "output_compression applies to jpeg and webp; png is lossless (set output_format, or leave output_compression out)");
+        }
+        switch (request.Background)
+        {
+            case null or "auto" or "opaque": break;
+            case "transparent": Add("background", "background 'transparent' is not supported: Stable Diffusion draws opaque images; use opaque or auto"); break;
+            default: Add("background", $"background must be opaque or auto but was '{ControlCharacters.Escape(request.Background)}'"); break;
+        }
+        if (request.Moderation is not (null or "auto" or "low"))
+            Add("moderation", $"moderation must be auto or low but was '{ControlCharacters.Escape(request.Moderation)}'");
         var responseFormat = ResponseFormat.B64Json;
         switch (request.ResponseFormat)
         {
             case null or "b64_json": break;
             case "url": responseFormat = ResponseFormat.Url; break;
-            default: Add("response_format", $"response_format must be b64_json or url but was '{request.ResponseFormat}'"); break;
+            default: Add("response_format", $"response_format must be b64_json or url but was '{ControlCharacters.Escape(request.ResponseFormat)}'"); break;
         }
         var rng = RngKind.Cpu;
         switch (request.Rng)
         {
             case null or "cpu": break;
             case "gpu": rng = RngKind.Gpu; break;
-            default: Add("rng", $"rng must be cpu or gpu but was '{request.Rng}'"); break;
+            default: Add("rng", $"rng must be cpu or gpu but was '{ControlCharacters.Escape(request.Rng)}'"); break;
         }
         if (!string.IsNullOrEmpty(request.Model) && !string.Equals(request.Model, model.Name, StringComparison.OrdinalIgnoreCase))
-            Add("model", $"model must be '{model.Name}' (see GET /v1/models) but was '{request.Model}'");
+            Add("model", $"model must be '{model.Name}' (see GET /v1/models) but was '{ControlCharacters.Escape(request.Model)}'");
 
         errors = problems.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
         if (errors.Count > 0) return null;
         return new GenerationSpec(model.Name, request.Prompt!, negative, width, height, steps, (float)guidance, seed, count,
-            scheduler, outputFormat, rng, responseFormat, request.User);
+            scheduler, outputFormat, rng, responseFormat, request.User, outputQuality);
     }
 
     private static void CheckDimension(string name, int value, int min, int max, Action<string, string> add)
@@ -124,13 +154,30 @@ public static class GenerationRequestValidator
         if (value < min || value > max) add("size", $"{name} must be between {min} and {max} but was {value}");
     }
 
+    // Digits only: int.TryParse alone would accept trailing NULs ("512x512\0").
     private static bool TryParseSize(string size, out int width, out int height)
     {
         width = height = 0;
         var x = size.IndexOfAny(['x', 'X']);
         return x > 0
+            && IsDigits(size.AsSpan(0, x)) && IsDigits(size.AsSpan(x + 1))
             && int.TryParse(size.AsSpan(0, x), NumberStyles.None, CultureInfo.InvariantCulture, out width)
             && int.TryParse(size.AsSpan(x + 1), NumberStyles.None, CultureInfo.InvariantCulture, out height);
+    }
+
+    private static bool IsDigits(ReadOnlySpan<char> text) => !text.IsEmpty && !text.ContainsAnyExceptInRange('0', '9');
+
+    private static bool TryParseQuality(string text, out QualityPreset quality)
+    {
+        quality = text switch
+        {
+            "auto" => QualityPreset.Auto,
+            "low" => QualityPreset.Low,
+            "medium" or "standard" => QualityPreset.Medium,
+            "high" or "hd" => QualityPreset.High,
+            _ => (QualityPreset)(-1),
+        };
+        return Enum.IsDefined(quality);
     }
 
     private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);

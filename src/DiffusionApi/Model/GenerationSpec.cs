@@ -14,6 +14,7 @@ public enum ResponseFormat
 /// A request that passed validation: every value present, resolved and within limits. It maps to one engine
 /// <see cref="GenerationRequest"/> per image, image i with seed <see cref="Seed"/> + i (A1111's rule).
 /// <see cref="Scheduler"/> is a canonical scheduler id, or null for the model folder's own scheduler.
+/// <see cref="OutputQuality"/> is the JPEG/WebP quality (0–100) the images are encoded with.
 /// </summary>
 public sealed record GenerationSpec(
     string Model,
@@ -29,7 +30,8 @@ public sealed record GenerationSpec(
     ImageFormat OutputFormat,
     RngKind Rng,
     ResponseFormat ResponseFormat,
-    string? User)
+    string? User,
+    int OutputQuality = ImageEncoder.DefaultQuality)
 {
     public IReadOnlyList<GenerationRequest> ToEngineRequests()
     {

@@ -4,8 +4,9 @@ namespace DiffusionApi.Model;
 
 /// <summary>
 /// The OpenAI Images API request (<c>POST /v1/images/generations</c>) plus this service's extensions. Also the body of
-/// <c>POST /v1/generate</c>, where <c>n</c> must be 1. Every field is optional on the wire but <c>prompt</c>; the
-/// validator names each bad one.
+/// <c>POST /v1/generate</c> (where <c>n</c> must be 1) and <c>POST /v1/jobs</c>. Every field is optional on the wire but
+/// <c>prompt</c>; the validator names each bad one. A field not declared here is a 400 naming it
+/// (<see cref="V1FieldAdvice"/> says what to send instead).
 /// </summary>
 public sealed record ImageGenerationRequest
 {
@@ -30,13 +31,16 @@ public sealed record ImageGenerationRequest
     /// <summary>What not to draw: the unconditional half of classifier-free guidance.</summary>
     [JsonPropertyName("negative_prompt")] public string? NegativePrompt { get; init; }
 
-    /// <summary>Denoising steps (20 by default).</summary>
+    /// <summary>Denoising steps (the model's default, 20, when neither steps nor quality is given).</summary>
     [JsonPropertyName("steps")] public int? Steps { get; init; }
 
     /// <summary>Classifier-free guidance scale (7.5 by default).</summary>
     [JsonPropertyName("guidance_scale")] public double? GuidanceScale { get; init; }
 
-    /// <summary>Seed of the first image (unsigned 64-bit); missing draws one at random and returns it.</summary>
+    /// <summary>
+    /// Seed of the first image, 0 to 2^64−1 (a JSON number or a string of digits; JavaScript numbers are exact only up to
+    /// 2^53−1). Missing draws one at random in [0, 2^32) and returns it.
+    /// </summary>
     [JsonPropertyName("seed")] public ulong? Seed { get; init; }
 
     /// <summary>A scheduler id or name from GET /v1/schedulers; missing uses the model's own.</summary>
@@ -44,6 +48,21 @@ public sealed record ImageGenerationRequest
 
     /// <summary>png (default), jpeg or webp.</summary>
     [JsonPropertyName("output_format")] public string? OutputFormat { get; init; }
+
+    /// <summary>OpenAI: JPEG/WebP quality 0–100 (90 by default); not for png, which is lossless.</summary>
+    [JsonPropertyName("output_compression")] public int? OutputCompression { get; init; }
+
+    /// <summary>
+    /// OpenAI: low, medium, high or auto (default); standard and hd (DALL·E 3) mean medium and high. Chooses the steps
+    /// from the model's presets (for a 20-step model: 10, 20, 40); not together with <c>steps</c>.
+    /// </summary>
+    [JsonPropertyName("quality")] public string? Quality { get; init; }
+
+    /// <summary>OpenAI: opaque or auto (the images are always opaque); transparent is not supported.</summary>
+    [JsonPropertyName("background")] public string? Background { get; init; }
+
+    /// <summary>OpenAI: low or auto. Accepted for compatibility; this service applies no content moderation.</summary>
+    [JsonPropertyName("moderation")] public string? Moderation { get; init; }
 
     /// <summary>cpu (PyTorch CPU generator, default) or gpu (A1111 Philox).</summary>
     [JsonPropertyName("rng")] public string? Rng { get; init; }

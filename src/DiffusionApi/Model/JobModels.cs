@@ -30,32 +30,25 @@ public sealed record JobStatusResponse
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Error { get; init; }
 
-    public static JobStatusResponse From(GenerationJob job, JobQueue queue, Func<string, string> urlFor)
+    /// <summary>The status of <paramref name="job"/>; <paramref name="imageUrls"/> are its images' URLs once it succeeded.</summary>
+    public static JobStatusResponse From(JobSnapshot job, int? queuePosition, IReadOnlyList<string>? imageUrls)
     {
-        var (step, total) = job.Progress;
-        var state = job.State;
         IReadOnlyList<ImageData>? data = null;
-        string? error = null;
-        if (state == JobState.Succeeded && job.Completion.IsCompletedSuccessfully)
+        if (job.State == JobState.Succeeded && job.Images is { } images && imageUrls is not null)
         {
-            var images = job.Completion.Result.Images;
             var items = new ImageData[images.Count];
-            for (var i = 0; i < items.Length; i++) items[i] = new ImageData { Url = urlFor(images[i].ImageId!), Seed = images[i].Seed };
+            for (var i = 0; i < items.Length; i++) items[i] = new ImageData { Url = imageUrls[i], Seed = images[i].Seed };
             data = items;
-        }
-        else if (state == JobState.Failed)
-        {
-            error = job.Completion.Exception?.InnerException?.Message;
         }
         return new JobStatusResponse
         {
-            Id = job.Id,
-            Status = state.ToString().ToLowerInvariant(),
-            Created = job.CreatedAt.ToUnixTimeSeconds(),
-            QueuePosition = state == JobState.Queued ? queue.PositionOf(job) : null,
-            Progress = new JobProgress(state == JobState.Succeeded ? total : step, total),
+            Id = job.Job.Id,
+            Status = job.State.ApiName(),
+            Created = job.Job.CreatedAt.ToUnixTimeSeconds(),
+            QueuePosition = job.State == JobState.Queued ? queuePosition : null,
+            Progress = new JobProgress(job.State == JobState.Succeeded ? job.TotalSteps : job.Step, job.TotalSteps),
             Data = data,
-            Error = error,
+            Error = job.State == JobState.Failed ? job.Failure?.Message : null,
         };
     }
 }

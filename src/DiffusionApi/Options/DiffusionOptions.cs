@@ -16,4 +16,10 @@ public sealed class DiffusionOptions
 
     /// <summary>Keys accepted on /v1/* (Authorization: Bearer KEY, or X-Api-Key: KEY); empty = no authentication.</summary>
     public string[] ApiKeys { get; set; } = [];
+
+    /// <summary>The keys in force: <see cref="ApiKeys"/> without blank entries (an empty environment variable is no key).</summary>
+    public IEnumerable<string> EffectiveApiKeys => ApiKeys.Where(k => !string.IsNullOrWhiteSpace(k));
+
+    /// <summary>True when /v1 requires a key.</summary>
+    public bool RequiresApiKey => EffectiveApiKeys.Any();
 }

@@ -6,7 +6,8 @@ namespace DiffusionApi.Storage;
 
 /// <summary>
 /// Stores each image as <c>&lt;id&gt;&lt;extension&gt;</c> in one folder. Writes go to a temp file in the same folder
-/// and are renamed into place, so a reader never sees half an image. The extension records the content type.
+/// and are renamed into place, so a reader never sees half an image. The extension records the content type. Images are
+/// served by this service, so there is no direct URL. The job id is not part of the layout: ids are unique on their own.
 /// </summary>
 public sealed partial class FileSystemImageStore : IImageStore
 {
@@ -34,7 +35,7 @@ public sealed partial class FileSystemImageStore : IImageStore
     public static string ResolveRoot(StorageOptions storage, DiffusionOptions service) =>
         storage.Path.Length > 0 ? storage.Path : Path.Combine(DataDirectory.Resolve(service), "images");
 
-    public async Task<string> SaveAsync(ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default)
+    public async Task<string> PutAsync(string jobId, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default)
     {
         var extension = ExtensionOf(contentType)
             ?? throw new ArgumentException($"content type must be one of {string.Join(", ", KnownTypes.Select(t => t.ContentType))} but was '{contentType}'", nameof(contentType));
@@ -78,7 +79,23 @@ public sealed partial class FileSystemImageStore : IImageStore
         return Task.FromResult<StoredImage?>(null);
     }
 
-    public int RemoveOlderThan(DateTimeOffset cutoff)
+    public ValueTask<Uri?> GetDirectUrlAsync(string id, CancellationToken cancellationToken = default) => ValueTask.FromResult<Uri?>(null);
+
+    public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        if (!ImageIds.IsValid(id)) return Task.FromResult(false);
+        var deleted = false;
+        foreach (var (_, extension) in KnownTypes)
+        {
+            var path = Path.Combine(RootDirectory, id + extension);
+            if (File.Exists(path) && TryDelete(path)) deleted = true;
+        }
+        return Task.FromResult(deleted);
+    }
+
+    public Task<int> RemoveOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) => Task.FromResult(RemoveOlderThan(cutoff));
+
+    private int RemoveOlderThan(DateTimeOffset cutoff)
     {
         var removed = 0;
         foreach (var path in Directory.EnumerateFiles(RootDirectory))

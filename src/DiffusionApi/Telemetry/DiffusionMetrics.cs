@@ -25,10 +25,10 @@ public sealed class DiffusionMetrics
     private long _rejectedRateLimited;
     private readonly Counter<long> _jobs;
 
-    public DiffusionMetrics(IMeterFactory meterFactory, JobQueue queue)
+    public DiffusionMetrics(IMeterFactory meterFactory, IJobQueue queue)
     {
         var meter = meterFactory.Create(ServiceTelemetry.ServiceName);
-        meter.CreateObservableGauge("diffusion.queue.depth", () => queue.Depth, description: "Jobs waiting for the worker");
+        meter.CreateObservableGauge("diffusion.queue.depth", () => queue.Stats.Depth, description: "Jobs waiting for the worker");
         _queueWait = meter.CreateHistogram("diffusion.queue.wait", "s", "Time from a job's arrival to the start of its batch",
             advice: Buckets(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300));
         _jobDuration = meter.CreateHistogram("diffusion.job.duration", "s", "Time from a job's arrival to its completion",

@@ -6,7 +6,8 @@ namespace DiffusionCli.Commands;
 
 /// <summary>
 /// <c>diffusion create-tiny-model --out DIR [--dtype float32|float16] [--input-ids int32|int64] [--timestep int64|float32]
-/// [--external-data] [--preset tiny|sd15]</c>: writes a deterministic model folder in the diffusers ONNX layout.
+/// [--external-data] [--hidden-states] [--vae-encoder latent_sample|latent_parameters]
+/// [--preset tiny|sd15|tiny-sdxl|tiny-inpaint|tiny-lcm|sdxl]</c>: writes a deterministic model folder in the diffusers ONNX layout.
 /// </summary>
 public static class CreateTinyModelCommand
 {
@@ -36,15 +37,25 @@ public static class CreateTinyModelCommand
         {
             Description = "Store weights in model.onnx_data beside each model.onnx",
         };
+        var hiddenStates = new Option<bool>("--hidden-states")
+        {
+            Description = "Also export the text encoders' hidden_states.0..N outputs (always on for the SDXL presets)",
+        };
+        var vaeEncoder = new Option<string>("--vae-encoder")
+        {
+            Description = "vae_encoder output: latent_sample (the mean, diffusers' script) or latent_parameters (mean ‖ log-variance, Optimum)",
+            DefaultValueFactory = _ => "latent_sample",
+        }.AcceptOnlyFromAmong("latent_sample", "latent_parameters");
         var preset = new Option<string>("--preset")
         {
-            Description = "tiny (toy scale) or sd15 (full SD 1.5 sizes, random weights, ~4 GB, benchmarks only)",
+            Description = "tiny (toy SD, the built-in model), tiny-sdxl, tiny-inpaint, tiny-lcm (toy scale of each kind), " +
+                "sd15 (full SD 1.5 sizes, random weights, ~4 GB) or sdxl (full SDXL sizes, random weights, ~14 GB); the full sizes are for benchmarks only",
             DefaultValueFactory = _ => "tiny",
-        }.AcceptOnlyFromAmong("tiny", "sd15");
+        }.AcceptOnlyFromAmong([.. TinyModelPresets.All.Select(p => p.Id())]);
 
         var command = new Command("create-tiny-model", "Write a deterministic Stable Diffusion model folder with random weights (the built-in tiny model)")
         {
-            output, dataType, inputIds, timestep, externalData, preset,
+            output, dataType, inputIds, timestep, externalData, hiddenStates, vaeEncoder, preset,
         };
         command.SetAction(parseResult =>
         {
@@ -54,13 +65,15 @@ public static class CreateTinyModelCommand
                 InputIds = parseResult.GetValue(inputIds) == "int64" ? InputIdsType.Int64 : InputIdsType.Int32,
                 Timestep = parseResult.GetValue(timestep) == "float32" ? TimestepInput.Float32Scalar : TimestepInput.Int64Batch,
                 ExternalData = parseResult.GetValue(externalData),
-                Preset = parseResult.GetValue(preset) == "sd15" ? TinyModelPreset.Sd15 : TinyModelPreset.Tiny,
+                TextEncoderHiddenStates = parseResult.GetValue(hiddenStates),
+                VaeEncoderOutput = parseResult.GetValue(vaeEncoder) == "latent_parameters" ? VaeEncoderOutput.LatentParameters : VaeEncoderOutput.LatentSample,
+                Preset = TinyModelPresets.TryParse(parseResult.GetValue(preset), out var chosen) ? chosen : TinyModelPreset.Tiny,
             };
             var directory = parseResult.GetValue(output)!.FullName;
             var stopwatch = Stopwatch.StartNew();
             TinyModelBuilder.Write(directory, options);
-            Console.WriteLine($"Wrote {options.Preset} model ({options.DataType}, input_ids {options.InputIds}, timestep {options.Timestep}" +
-                $"{(options.ExternalData || options.Preset == TinyModelPreset.Sd15 ? ", external data" : "")}) to {directory} in {stopwatch.Elapsed.TotalSeconds:F2} s");
+            Console.WriteLine($"Wrote {options.Preset.Id()} model ({options.DataType}, input_ids {options.InputIds}, timestep {options.Timestep}" +
+                $"{(options.ExternalData || options.Preset.IsFullSize() ? ", external data" : "")}) to {directory} in {stopwatch.Elapsed.TotalSeconds:F2} s");
             return 0;
         });
         return command;

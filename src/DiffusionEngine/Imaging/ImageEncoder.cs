@@ -8,6 +8,9 @@ namespace DiffusionEngine.Imaging;
 /// <summary>Encodes a <see cref="GeneratedImage"/> (8-bit RGB) as PNG, JPEG or WebP with SkiaSharp.</summary>
 public static class ImageEncoder
 {
+    /// <summary>JPEG/WebP quality when the caller names none.</summary>
+    public const int DefaultQuality = 90;
+
     /// <summary>
     /// Encodes <paramref name="image"/> in <paramref name="format"/>. For PNG, <paramref name="parameters"/> (usually
     /// <see cref="InfoText.Format"/>) is stored in a text chunk named "parameters" after IHDR, where A1111 and other
@@ -20,7 +23,7 @@ public static class ImageEncoder
     /// <returns>The encoded file, owned by the caller.</returns>
     /// <exception cref="ArgumentException">The image size and buffer length disagree, or <paramref name="quality"/> is outside 0–100.</exception>
     /// <exception cref="InvalidOperationException">SkiaSharp failed to encode.</exception>
-    public static byte[] Encode(GeneratedImage image, ImageFormat format, string? parameters = null, int quality = 90)
+    public static byte[] Encode(GeneratedImage image, ImageFormat format, string? parameters = null, int quality = DefaultQuality)
     {
         ArgumentNullException.ThrowIfNull(image);
         if (image.Width <= 0 || image.Height <= 0)

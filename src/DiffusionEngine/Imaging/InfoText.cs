@@ -12,6 +12,7 @@ namespace DiffusionEngine.Imaging;
 /// Negative prompt: negative
 /// Steps: 20, Sampler: Euler a, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: tiny-sd, RNG: CPU
 /// </code>
+/// With an init image, "Denoising strength" (and for inpainting "Mask blur") follow "Model", as A1111 writes them.
 /// </summary>
 /// <remarks>
 /// Follows A1111's <c>create_infotext</c>: the negative-prompt line only when it is not empty; fields in A1111's
@@ -43,6 +44,12 @@ public static class InfoText
         AppendField(text, "Seed", request.Seed.ToString(invariant));
         AppendField(text, "Size", $"{request.Width}x{request.Height}");
         AppendField(text, "Model", modelName);
+        if (request.Mode != GenerationMode.TextToImage)
+        {
+            // A1111 records these for img2img/inpainting: the effective strength and, when inpainting, the mask blur.
+            AppendField(text, "Denoising strength", (request.Strength ?? ModelDefaults.StrengthFor(request.Mode)).ToString(invariant));
+            if (request.Mode == GenerationMode.Inpaint) AppendField(text, "Mask blur", request.MaskBlur.ToString(invariant));
+        }
         AppendField(text, "RNG", request.Rng switch
         {
             RngKind.Cpu => "CPU",

@@ -6,8 +6,10 @@ namespace DiffusionEngine.Models;
 /// A Stable Diffusion model folder in the diffusers / Optimum ONNX export layout, validated on open:
 /// <c>model_index.json</c>, <c>scheduler/scheduler_config.json</c>, <c>tokenizer/</c>, <c>text_encoder/model.onnx</c>,
 /// <c>unet/model.onnx</c> (external weights <c>model.onnx_data</c> / <c>weights.pb</c> beside it are found by ONNX
-/// Runtime), <c>vae_decoder/model.onnx</c>, optional <c>vae_encoder/model.onnx</c> and <c>vae_decoder/config.json</c>.
-/// Opening reads only the small JSON files; the ONNX files are loaded by the pipeline.
+/// Runtime), <c>vae_decoder/model.onnx</c>, optional <c>vae_encoder/model.onnx</c>, <c>vae_decoder/config.json</c> and
+/// <c>unet/config.json</c>, and SDXL's <c>tokenizer_2/</c> and <c>text_encoder_2/model.onnx</c> when present.
+/// Opening reads only the small JSON files; the ONNX files are loaded by the pipeline, which also decides (from the
+/// class name and the UNet's inputs) which components the model needs.
 /// </summary>
 public sealed class ModelFolder
 {
@@ -30,6 +32,27 @@ public sealed class ModelFolder
     public string UNetPath => Path.Combine(Directory, "unet", "model.onnx");
     public string VaeDecoderPath => Path.Combine(Directory, "vae_decoder", "model.onnx");
     public string VaeDecoderConfigPath => Path.Combine(Directory, "vae_decoder", "config.json");
+    public string UNetConfigPath => Path.Combine(Directory, "unet", "config.json");
+    public string Tokenizer2Directory => Path.Combine(Directory, "tokenizer_2");
+    public string TextEncoder2Path => Path.Combine(Directory, "text_encoder_2", "model.onnx");
+
+    /// <summary>Whether the folder has SDXL's second tokenizer and text encoder (tokenizer_2/, text_encoder_2/model.onnx).</summary>
+    public bool HasSecondTextEncoder => System.IO.Directory.Exists(Tokenizer2Directory) && File.Exists(TextEncoder2Path);
+
+    /// <summary>model_index.json's <c>_class_name</c> (e.g. "StableDiffusionXLPipeline", "OnnxStableDiffusionPipeline"), or null.</summary>
+    public string? PipelineClassName { get; private set; }
+
+    /// <summary>
+    /// model_index.json's <c>force_zeros_for_empty_prompt</c> (SDXL): an empty negative prompt becomes zero embeddings
+    /// instead of the encoded empty string. True when absent, as diffusers' StableDiffusionXLPipeline defaults it.
+    /// </summary>
+    public bool ForceZerosForEmptyPrompt { get; private set; } = true;
+
+    /// <summary>What unet/config.json says (every value null when the file or key is absent).</summary>
+    public UNetConfig UNetConfig { get; private set; } = new(null, null, null);
+
+    /// <summary>vae_decoder/config.json's <c>shift_factor</c> (latents = (x − shift)·scale), or null (SD 1.x/2.x/XL have none).</summary>
+    public float? VaeShiftFactor { get; private set; }
 
     /// <summary>vae_encoder/model.onnx when the export has one (image-to-image), else null.</summary>
     public string? VaeEncoderPath { get; private set; }
@@ -59,7 +82,17 @@ public sealed class ModelFolder
 
         var folder = new ModelFolder(full);
         RequireFile(folder.ModelIndexPath, "model_index.json is missing: this is not a diffusers/Optimum model folder");
-        using (var modelIndex = ReadJsonObject(folder.ModelIndexPath)) folder.IndexSchedulerClassName = ReadSchedulerClass(modelIndex);
+        using (var modelIndex = ReadJsonObject(folder.ModelIndexPath))
+        {
+            folder.IndexSchedulerClassName = ReadSchedulerClass(modelIndex);
+            folder.PipelineClassName = ReadString(modelIndex, "_class_name", folder.ModelIndexPath);
+            folder.ForceZerosForEmptyPrompt = ReadBoolean(modelIndex, "force_zeros_for_empty_prompt", folder.ModelIndexPath) ?? true;
+            if (ReadBoolean(modelIndex, "requires_aesthetics_score", folder.ModelIndexPath) == true)
+            {
+                throw new ModelLoadException(folder.ModelIndexPath,
+                    "requires_aesthetics_score is true: this is an SDXL refiner, which is not supported (supported: SD 1.x/2.x, SDXL base, inpainting, LCM and Turbo models)");
+            }
+        }
 
         RequireFile(folder.SchedulerConfigPath, "the scheduler component is missing (scheduler/scheduler_config.json)");
         folder.SchedulerConfigJson = File.ReadAllText(folder.SchedulerConfigPath);
@@ -75,6 +108,8 @@ public sealed class ModelFolder
         RequireFile(folder.VaeDecoderPath, "the vae_decoder component is missing (vae_decoder/model.onnx)");
 
         folder.VaeScalingFactor = ReadScalingFactor(folder.VaeDecoderConfigPath);
+        folder.VaeShiftFactor = ReadShiftFactor(folder.VaeDecoderConfigPath);
+        folder.UNetConfig = UNetConfig.Read(folder.UNetConfigPath);
         var vaeEncoderPath = Path.Combine(full, "vae_encoder", "model.onnx");
         folder.VaeEncoderPath = File.Exists(vaeEncoderPath) ? vaeEncoderPath : null;
         return folder;
@@ -97,6 +132,35 @@ public sealed class ModelFolder
             throw new ModelLoadException(configPath, $"scaling_factor must be a positive number but was {value.GetRawText()}");
         }
         return factor;
+    }
+
+    private static float? ReadShiftFactor(string configPath)
+    {
+        if (!File.Exists(configPath)) return null;
+        using var config = ReadJsonObject(configPath);
+        if (!config.RootElement.TryGetProperty("shift_factor", out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetSingle(out var shift) || !float.IsFinite(shift))
+        {
+            throw new ModelLoadException(configPath, $"shift_factor must be a number but was {value.GetRawText()}");
+        }
+        return shift;
+    }
+
+    private static string? ReadString(JsonDocument document, string key, string path)
+    {
+        if (!document.RootElement.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw new ModelLoadException(path, $"{key} must be a string but was {value.GetRawText()}");
+    }
+
+    private static bool? ReadBoolean(JsonDocument document, string key, string path)
+    {
+        if (!document.RootElement.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        return value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new ModelLoadException(path, $"{key} must be true or false but was {value.GetRawText()}"),
+        };
     }
 
     private static void RequireFile(string path, string problem)

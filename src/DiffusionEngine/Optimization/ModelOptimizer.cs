@@ -7,7 +7,7 @@ namespace DiffusionEngine.Optimization;
 
 /// <summary>
 /// Optimises a diffusers/Optimum ONNX model folder into another folder: every component's <c>model.onnx</c>
-/// (text_encoder, unet, vae_decoder, vae_encoder when present) is rewritten by <see cref="GraphOptimizer"/>; every other
+/// (text_encoder, SDXL's text_encoder_2, unet, vae_decoder, vae_encoder when present) is rewritten by <see cref="GraphOptimizer"/>; every other
 /// file (model_index.json, scheduler, tokenizer, configs) is copied. Writes <see cref="ReportFileName"/> beside them.
 /// Models with external data (&gt; 2 GB) keep it: weights are streamed from the source into the new data file one tensor
 /// at a time.
@@ -20,7 +20,7 @@ public static class ModelOptimizer
     /// <summary>Marks an optimised model (ModelProto metadata_props key); its value is <see cref="OptimizationOptions.Describe"/>.</summary>
     public const string MetadataKey = "diffusion.optimized";
 
-    private static readonly string[] Components = ["text_encoder", "unet", "vae_decoder", "vae_encoder"];
+    private static readonly string[] Components = ["text_encoder", "text_encoder_2", "unet", "vae_decoder", "vae_encoder"];
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

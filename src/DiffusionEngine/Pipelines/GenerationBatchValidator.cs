@@ -1,30 +1,57 @@
 namespace DiffusionEngine.Pipelines;
 
 /// <summary>
-/// Step 1 of the pipeline ("check inputs"): rejects a batch the engine cannot run, naming the field and the value.
-/// Nothing is rounded or clamped.
+/// Step 1 of every pipeline ("check inputs"): rejects a batch the engine cannot run, naming the field and the value,
+/// and computes the batch's <see cref="BatchKey"/>, which every request must share. Nothing is rounded or clamped.
 /// </summary>
 internal static class GenerationBatchValidator
 {
-    /// <exception cref="ArgumentException">A request is invalid, or the batch's requests differ in width, height, steps or scheduler.</exception>
-    public static void Validate(IReadOnlyList<GenerationRequest> batch, int? fixedLatentHeight, int? fixedLatentWidth)
+    /// <summary>Largest mask blur (standard deviation in pixels) accepted; A1111's slider stops at 64.</summary>
+    public const int MaxMaskBlur = 64;
+
+    /// <exception cref="ArgumentException">A request is invalid, or the batch's requests have different batch keys.</exception>
+    public static BatchKey Validate(IReadOnlyList<GenerationRequest> batch, ModelInfo model, int? fixedLatentHeight, int? fixedLatentWidth)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0) throw new ArgumentException("the batch must hold at least one request but was empty", nameof(batch));
 
         var first = batch[0] ?? throw new ArgumentException("batch[0] is null", nameof(batch));
+        BatchKey key = default;
         for (var i = 0; i < batch.Count; i++)
         {
             var request = batch[i] ?? throw new ArgumentException($"batch[{i}] is null", nameof(batch));
             ValidateRequest(request, i);
-            RequireSame("width", first.Width, request.Width, i);
-            RequireSame("height", first.Height, request.Height, i);
-            RequireSame("steps", first.Steps, request.Steps, i);
-            if (!string.Equals(first.Scheduler, request.Scheduler, StringComparison.Ordinal))
+            var requestKey = BatchKey.For(request, model);
+            if (i == 0)
+            {
+                key = requestKey;
+                continue;
+            }
+            RequireSame("width", key.Width, requestKey.Width, i);
+            RequireSame("height", key.Height, requestKey.Height, i);
+            RequireSame("steps", key.Steps, requestKey.Steps, i);
+            if (!string.Equals(key.Scheduler, requestKey.Scheduler, StringComparison.Ordinal))
             {
                 throw new ArgumentException(
-                    $"every request of a batch must use the same scheduler: request 0 has '{first.Scheduler ?? "(model default)"}' but request {i} has '{request.Scheduler ?? "(model default)"}'",
+                    $"every request of a batch must use the same scheduler: request 0 has '{key.Scheduler}' but request {i} has '{requestKey.Scheduler}'",
                     nameof(batch));
+            }
+            if (key.Mode != requestKey.Mode)
+            {
+                throw new ArgumentException(
+                    $"every request of a batch must have the same mode: request 0 is {key.Mode.Id()} but request {i} is {requestKey.Mode.Id()}", nameof(batch));
+            }
+            if (key.FirstStep != requestKey.FirstStep)
+            {
+                throw new ArgumentException(
+                    $"every request of a batch must start at the same step (same steps and strength): request 0 starts at step {key.FirstStep} " +
+                    $"but request {i} at step {requestKey.FirstStep}", nameof(batch));
+            }
+            if (key.UnconditionalPass != requestKey.UnconditionalPass)
+            {
+                throw new ArgumentException(
+                    $"every request of a batch must agree on the unconditional pass (guidance scale above 1 or not): request 0 has guidance " +
+                    $"{first.GuidanceScale} but request {i} has {request.GuidanceScale}", nameof(batch));
             }
         }
 
@@ -36,6 +63,7 @@ internal static class GenerationBatchValidator
         {
             throw new ArgumentException($"width must be {latentWidth * 8} for this model (its UNet was exported for a fixed size) but was {first.Width}", nameof(batch));
         }
+        return key;
     }
 
     private static void ValidateRequest(GenerationRequest request, int index)
@@ -52,6 +80,43 @@ internal static class GenerationBatchValidator
         if (!float.IsFinite(request.GuidanceScale))
         {
             throw new ArgumentException($"guidance scale must be a finite number but was {request.GuidanceScale}", nameof(request));
+        }
+        if (!Enum.IsDefined(request.MaskConvention))
+        {
+            throw new ArgumentException($"mask convention must be Luminance or Transparency but was {(int)request.MaskConvention}", nameof(request));
+        }
+        ValidateImages(request, index);
+    }
+
+    private static void ValidateImages(GenerationRequest request, int index)
+    {
+        if (request.InitImage is not { } image)
+        {
+            if (request.Mask is not null) throw new ArgumentException($"request {index} has a mask but no init image to apply it to", nameof(request));
+            if (request.Strength is not null) throw new ArgumentException($"request {index} has a strength but no init image to apply it to", nameof(request));
+            if (request.MaskConvention != MaskConvention.Luminance)
+            {
+                throw new ArgumentException($"request {index} has mask convention {request.MaskConvention} but no init image", nameof(request));
+            }
+        }
+        else if (request.Mask is { } mask && (mask.Width != image.Width || mask.Height != image.Height))
+        {
+            throw new ArgumentException(
+                $"the mask of request {index} must be the size of its init image ({image.Width}x{image.Height}) but is {mask.Width}x{mask.Height}", nameof(request));
+        }
+        if (request.MaskBlur is < 0 or > MaxMaskBlur)
+        {
+            throw new ArgumentException($"mask blur must be between 0 and {MaxMaskBlur} pixels but was {request.MaskBlur}", nameof(request));
+        }
+        if (request.MaskBlur != 0 && request.Mode != GenerationMode.Inpaint)
+        {
+            throw new ArgumentException($"request {index} has a mask blur but is not inpainting (it has no mask)", nameof(request));
+        }
+        if (request.Mode == GenerationMode.Inpaint && request.Mask is null && !request.InitImage!.HasFullyTransparentPixels)
+        {
+            throw new ArgumentException(
+                $"request {index} asks to edit the init image's transparent area, but the image has no fully transparent pixels; send a mask or an image with transparency",
+                nameof(request));
         }
     }
 

@@ -6,7 +6,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace DiffusionEngine.Runtime;
 
 /// <summary>
-/// One ONNX model of a pipeline (text encoder, UNet, VAE decoder): owns its <see cref="InferenceSession"/>, checks
+/// One ONNX model of a pipeline (text encoders, UNet, VAE decoder and encoder): owns its <see cref="InferenceSession"/>, checks
 /// its input/output metadata at load time and times every <c>Run</c> into the pipeline's <see cref="OrtRunTimer"/>.
 /// Sessions are created once and reused; ORT allows concurrent Run calls on one session.
 /// </summary>
@@ -25,7 +25,7 @@ internal abstract class OnnxComponent : IDisposable
     /// <summary>Path of the .onnx file: every load error names it.</summary>
     public string ModelPath { get; }
 
-    /// <summary>"text_encoder", "unet", "vae_decoder".</summary>
+    /// <summary>"text_encoder", "text_encoder_2", "unet", "vae_decoder", "vae_encoder".</summary>
     public string ComponentName { get; }
 
     protected InferenceSession Session { get; }
@@ -77,6 +77,9 @@ internal abstract class OnnxComponent : IDisposable
 
     public virtual void Dispose() => Session.Dispose();
 
+    /// <summary>The session's inputs and outputs as <c>inspect</c> shows them.</summary>
+    public ComponentSignature Signature() => ComponentSignature.Of(ComponentName, Session);
+
     /// <summary>
     /// Creates the session for <paramref name="modelPath"/> and hands it to <paramref name="create"/> (a component's
     /// constructor, which checks the metadata); the session is disposed when that check throws.
@@ -103,7 +106,7 @@ internal abstract class OnnxComponent : IDisposable
             $"the {ComponentName} model has no input '{name}' (its inputs are: {string.Join(", ", Session.InputMetadata.Keys)})");
     }
 
-    /// <summary>Fails when the model wants an input this pipeline does not feed (e.g. SDXL's text_embeds).</summary>
+    /// <summary>Fails when the model wants an input no pipeline of the engine feeds (e.g. a ControlNet residual).</summary>
     protected void RejectUnknownInputs(params string[] known)
     {
         foreach (var name in Session.InputMetadata.Keys)
@@ -111,7 +114,7 @@ internal abstract class OnnxComponent : IDisposable
             if (Array.IndexOf(known, name) < 0)
             {
                 throw new ModelLoadException(ModelPath,
-                    $"the {ComponentName} model has an input '{name}' that a Stable Diffusion 1.x/2.x pipeline does not provide (supported inputs: {string.Join(", ", known)})");
+                    $"the {ComponentName} model has an input '{name}' that no pipeline of this engine provides (supported inputs: {string.Join(", ", known)})");
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using DiffusionEngine.Pipelines;
@@ -24,7 +25,7 @@ public static class UNetBenchmark
 {
     /// <summary>
     /// Loads <paramref name="unetPath"/> with <paramref name="options"/> and runs it <paramref name="calls"/> times on
-    /// a [batch, 4, latent, latent] sample (pseudo-random inputs; hidden size read from the model, else <paramref name="hiddenSize"/>).
+    /// a [batch, channels, latent, latent] sample (SD 1.x/2.x-style UNets: hidden states only) (pseudo-random inputs; hidden size read from the model, else <paramref name="hiddenSize"/>).
     /// </summary>
     public static UNetMeasurement Measure(string unetPath, PipelineOptions options, int batch, int latentSize, int calls, int hiddenSize = 768)
     {
@@ -36,12 +37,12 @@ public static class UNetBenchmark
         var load = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
         hiddenSize = unet.HiddenSize ?? hiddenSize;
-        var latentLength = batch * unet.LatentChannels * latentSize * latentSize;
-        var sample = Fill(new float[latentLength], 1);
-        var hidden = Fill(new float[batch * 77 * hiddenSize], 2);
-        var output = new float[latentLength];
+        var inChannels = unet.InChannels ?? 4;
+        var sample = Fill(new float[batch * inChannels * latentSize * latentSize], 1);
+        var output = new float[batch * unet.OutChannels * latentSize * latentSize];
+        using var conditioning = new UNetInputs(Fill(ArrayPool<float>.Shared.Rent(batch * 77 * hiddenSize), 2), 77, hiddenSize);
         using var runOptions = new RunOptions();
-        using var step = unet.Bind(sample, hidden, output, batch, latentSize, latentSize, 77, hiddenSize);
+        using var step = unet.Bind(sample, inChannels, conditioning, output, batch, latentSize, latentSize);
 
         start = Stopwatch.GetTimestamp();
         step.Run(runOptions, 901);
@@ -71,10 +72,11 @@ public static class UNetBenchmark
         using var sessions = OrtSessionFactory.Create(options.ExecutionProvider, options.IntraOpThreads, options.Session, options.Cuda, NullLogger.Instance);
         using var unet = UNetModel.Load(sessions, unetPath, new OrtRunTimer());
         hiddenSize = unet.HiddenSize ?? hiddenSize;
-        var latentLength = batch * unet.LatentChannels * latentSize * latentSize;
-        var output = new float[latentLength];
+        var inChannels = unet.InChannels ?? 4;
+        var output = new float[batch * unet.OutChannels * latentSize * latentSize];
+        using var conditioning = new UNetInputs(Fill(ArrayPool<float>.Shared.Rent(batch * 77 * hiddenSize), 2), 77, hiddenSize);
         using var runOptions = new RunOptions();
-        using var step = unet.Bind(Fill(new float[latentLength], 1), Fill(new float[batch * 77 * hiddenSize], 2), output, batch, latentSize, latentSize, 77, hiddenSize);
+        using var step = unet.Bind(Fill(new float[batch * inChannels * latentSize * latentSize], 1), inChannels, conditioning, output, batch, latentSize, latentSize);
         step.Run(runOptions, timestep);
         return output;
     }

@@ -7,7 +7,7 @@ namespace DiffusionEngine.Runtime;
 /// The UNet on CUDA with CUDA graphs: its inputs and output live in device buffers allocated once per shape (batch,
 /// latent size, sequence, hidden) and kept for the model's lifetime, because a captured graph replays with the device
 /// addresses it was captured with. Per step only the sample and the timestep go to the device and the noise prediction
-/// comes back (<see cref="OrtEnv.CopyTensors"/>); the hidden states go once per generation. Each shape runs under its
+/// comes back (<see cref="OrtEnv.CopyTensors"/>); the hidden states and other conditioning go once per generation. Each shape runs under its
 /// own <c>gpu_graph_id</c>, so ONNX Runtime keeps one graph per shape.
 /// </summary>
 internal sealed class UNetDeviceBinding : IUNetStep
@@ -26,7 +26,7 @@ internal sealed class UNetDeviceBinding : IUNetStep
         _model = model;
         _device = device;
         _tensors = tensors;
-        OrtEnv.Instance().CopyTensors([tensors.Hidden.Value], [device.Hidden], null);
+        OrtEnv.Instance().CopyTensors(tensors.Constants.Select(c => c.Binding.Value).ToArray(), device.Constants, null);
         _upload = [tensors.Sample.Value, tensors.Timestep.Value];
         _uploadTargets = [device.Sample, device.Timestep];
         _download = [device.Output];
@@ -53,26 +53,28 @@ internal sealed class UNetDeviceBinding : IUNetStep
     /// <summary>One shape's device tensors and the I/O binding over them (owned by the model, reused by every generation of that shape).</summary>
     internal sealed class DeviceBuffers : IDisposable
     {
-        public DeviceBuffers(UNetModel model, OrtAllocator allocator, int graphId, int batch, int latentHeight, int latentWidth, int sequenceLength, int hiddenSize)
+        public DeviceBuffers(UNetModel model, OrtAllocator allocator, int graphId, UNetHostTensors shapes)
         {
-            long[] latentShape = [batch, model.LatentChannels, latentHeight, latentWidth];
             GraphId = graphId.ToString(CultureInfo.InvariantCulture);
-            Sample = OrtValue.CreateAllocatedTensorValue(allocator, model.SampleType, latentShape);
-            Output = OrtValue.CreateAllocatedTensorValue(allocator, model.OutputType, latentShape);
-            Hidden = OrtValue.CreateAllocatedTensorValue(allocator, model.HiddenStatesType, [batch, sequenceLength, hiddenSize]);
-            Timestep = OrtValue.CreateAllocatedTensorValue(allocator, model.TimestepType, model.TimestepRank == 0 ? [] : [batch]);
+            Sample = OrtValue.CreateAllocatedTensorValue(allocator, model.SampleType, shapes.SampleShape);
+            Output = OrtValue.CreateAllocatedTensorValue(allocator, model.OutputType, shapes.OutputShape);
+            Timestep = OrtValue.CreateAllocatedTensorValue(allocator, model.TimestepType, model.TimestepRank == 0 ? [] : [shapes.SampleShape[0]]);
+            Constants = shapes.Constants.Select(c => OrtValue.CreateAllocatedTensorValue(allocator, c.Type, c.Shape)).ToArray();
             Binding = model.CreateIoBinding();
             Binding.BindInput(UNetModel.SampleName, Sample);
             Binding.BindInput(UNetModel.TimestepName, Timestep);
-            Binding.BindInput(UNetModel.HiddenStatesName, Hidden);
+            for (var i = 0; i < Constants.Length; i++) Binding.BindInput(shapes.Constants[i].Name, Constants[i]);
             Binding.BindOutput(model.OutputName, Output);
         }
 
         public string GraphId { get; }
         public OrtValue Sample { get; }
         public OrtValue Output { get; }
-        public OrtValue Hidden { get; }
         public OrtValue Timestep { get; }
+
+        /// <summary>Device copies of <see cref="UNetHostTensors.Constants"/>, in the same order.</summary>
+        public OrtValue[] Constants { get; }
+
         public OrtIoBinding Binding { get; }
 
         public void Dispose()
@@ -80,8 +82,8 @@ internal sealed class UNetDeviceBinding : IUNetStep
             Binding.Dispose();
             Sample.Dispose();
             Output.Dispose();
-            Hidden.Dispose();
             Timestep.Dispose();
+            foreach (var constant in Constants) constant.Dispose();
         }
     }
 }

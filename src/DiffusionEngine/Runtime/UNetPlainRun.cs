@@ -5,13 +5,13 @@ namespace DiffusionEngine.Runtime;
 /// <summary>
 /// The UNet called with plain <c>Run</c> over preallocated values (no I/O binding): the same host tensors as
 /// <see cref="UNetBinding"/>, passed to every call. On CPU the values wrap the host arrays (no copies); on CUDA every
-/// input, the hidden states included, is copied to the device on every step.
+/// input, the hidden states and other conditioning included, is copied to the device on every step.
 /// </summary>
 internal sealed class UNetPlainRun : IUNetStep
 {
     private readonly UNetModel _model;
     private readonly UNetHostTensors _tensors;
-    private readonly string[] _inputNames = [UNetModel.SampleName, UNetModel.TimestepName, UNetModel.HiddenStatesName];
+    private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly OrtValue[] _inputs;
     private readonly OrtValue[] _outputs;
@@ -21,7 +21,8 @@ internal sealed class UNetPlainRun : IUNetStep
         _model = model;
         _tensors = tensors;
         _outputNames = [model.OutputName];
-        _inputs = [tensors.Sample.Value, tensors.Timestep.Value, tensors.Hidden.Value];
+        _inputNames = [UNetModel.SampleName, UNetModel.TimestepName, .. tensors.Constants.Select(c => c.Name)];
+        _inputs = [tensors.Sample.Value, tensors.Timestep.Value, .. tensors.Constants.Select(c => c.Binding.Value)];
         _outputs = [tensors.Output.Value];
     }
 

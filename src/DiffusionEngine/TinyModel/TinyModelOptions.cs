@@ -17,10 +17,20 @@ public sealed record TinyModelOptions
 
     /// <summary>
     /// Store the weights in <c>model.onnx_data</c> beside each <c>model.onnx</c> (ONNX external data) instead of inline.
-    /// Always on for <see cref="TinyModelPreset.Sd15"/>, whose UNet is larger than protobuf's 2 GB limit.
+    /// Always on for <see cref="TinyModelPreset.Sd15"/> and <see cref="TinyModelPreset.Sdxl"/>, whose UNets are larger than protobuf's 2 GB limit.
     /// </summary>
     public bool ExternalData { get; init; }
 
-    /// <summary>Size of the architecture: the toy-scale default or the full Stable Diffusion 1.5 sizes.</summary>
+    /// <summary>What to build: the toy-scale SD default, another kind at toy scale, or a real architecture's full size.</summary>
     public TinyModelPreset Preset { get; init; } = TinyModelPreset.Tiny;
+
+    /// <summary>
+    /// Also export the text encoders' <c>hidden_states.0 … hidden_states.N</c> outputs (the embeddings and every layer's
+    /// output, as Optimum does with output_hidden_states), e.g. for clip skip. Always on for the SDXL presets, whose
+    /// pipeline conditions on the penultimate hidden states.
+    /// </summary>
+    public bool TextEncoderHiddenStates { get; init; }
+
+    /// <summary>The vae_encoder's output form (both occur in real exports).</summary>
+    public VaeEncoderOutput VaeEncoderOutput { get; init; } = VaeEncoderOutput.LatentSample;
 }

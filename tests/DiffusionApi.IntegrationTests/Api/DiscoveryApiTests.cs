@@ -22,6 +22,18 @@ public sealed class DiscoveryApiTests(ReadyServiceFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task GetModels_ReportsWhatARequestThatLeavesFieldsOutGets()
+    {
+        var model = (await Client.GetFromJsonAsync<JsonElement>("/v1/models")).GetProperty("data")[0];
+        var defaults = model.GetProperty("defaults");
+
+        Assert.Equal(512, defaults.GetProperty("width").GetInt32());
+        Assert.Equal(512, defaults.GetProperty("height").GetInt32());
+        Assert.Equal(20, defaults.GetProperty("steps").GetInt32());
+        Assert.Equal(7.5, defaults.GetProperty("guidance_scale").GetDouble());
+    }
+
+    [Fact]
     public async Task GetSchedulers_ListsEverySchedulerARequestMayName()
     {
         var schedulers = await Client.GetFromJsonAsync<JsonElement>("/v1/schedulers");

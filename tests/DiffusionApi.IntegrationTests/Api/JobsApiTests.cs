@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using DiffusionApi.IntegrationTests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace DiffusionApi.IntegrationTests.Api;
 
@@ -97,6 +99,42 @@ public sealed class JobsApiTests
         var steps = progress.Select(p => p.GetProperty("step").GetInt32()).ToArray();
         Assert.Equal(steps.Order(), steps);
         Assert.Equal(progress[^1].GetProperty("total_steps").GetInt32(), steps[^1]);
+    }
+
+    [Fact]
+    public async Task ExpiredJob_Answers410GoneOnStatusEventsAndDelete_ThenIsForgotten()
+    {
+        var clock = new ShiftedTimeProvider();
+        await using var factory = new DiffusionApiFactory(
+            new Dictionary<string, string?> { ["Diffusion:Storage:RetentionHours"] = "24" },
+            services: s => s.Replace(ServiceDescriptor.Singleton<TimeProvider>(clock)));
+        var client = await factory.CreateReadyClientAsync();
+        var location = (await client.PostAsJsonAsync("/v1/jobs", Requests.Small())).Headers.Location!.ToString();
+        await WaitForStatusAsync(client, location, "succeeded");
+
+        clock.Advance(TimeSpan.FromHours(24.5));
+
+        foreach (var response in new[] { await client.GetAsync(location), await client.GetAsync($"{location}/events"), await client.DeleteAsync(location) })
+        {
+            Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
+            Assert.Contains("expired", (await response.ReadProblemAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        // Gone for as long again as the job was kept; after that the id is simply unknown.
+        clock.Advance(TimeSpan.FromHours(24));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(location)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ASyncRequestsJobId_IsNotAnAsyncJob_404()
+    {
+        await using var factory = new DiffusionApiFactory();
+        var client = await factory.CreateReadyClientAsync();
+        var response = await client.PostGenerateAsync(Requests.Small());
+        var jobId = response.Headers.GetValues("X-Job-Id").Single();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/jobs/{jobId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync($"/v1/jobs/{jobId}")).StatusCode);
     }
 
     [Fact]

@@ -79,6 +79,34 @@ public sealed class OpenAiImagesApiTests(ReadyServiceFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task PostGenerations_WithoutSeed_DrawsEverySeedBelow2To32SoJavaScriptReadsItExactly()
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var response = await Client.PostGenerationsAsync(Requests.Small(seed: null, n: 4));
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var seeds = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data").EnumerateArray().Select(d => d.GetProperty("seed").GetUInt64()).ToArray();
+            Assert.All(seeds, seed => Assert.True(seed <= uint.MaxValue, $"seed {seed} is not below 2^32"));
+            Assert.Equal([seeds[0], seeds[0] + 1, seeds[0] + 2, seeds[0] + 3], seeds);
+        }
+    }
+
+    [Theory]
+    [InlineData("18446744073709551615")]   // 2^64 − 1 as a JSON number
+    [InlineData("\"18446744073709551615\"")] // and as a string, which JavaScript clients can send without losing digits
+    public async Task PostGenerations_ExplicitSeedUpTo2To64Minus1_IsUsedAndReturnedExactly(string seed)
+    {
+        var json = $"{{\"prompt\":\"a red fox\",\"size\":\"64x64\",\"steps\":2,\"seed\":{seed}}}";
+
+        var response = await Client.PostAsync("/v1/images/generations", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(ulong.MaxValue, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data")[0].GetProperty("seed").GetUInt64());
+        Assert.Equal("18446744073709551615", response.Headers.GetValues("X-Seed").Single());
+    }
+
+    [Fact]
     public async Task PostGenerations_UrlFormat_ReturnsAbsoluteUrlsThatServeTheStoredImages()
     {
         var response = await Client.PostGenerationsAsync(Requests.Small(seed: 5, n: 2, responseFormat: "url", outputFormat: "webp"));

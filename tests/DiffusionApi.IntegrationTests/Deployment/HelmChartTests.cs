@@ -202,13 +202,29 @@ public sealed partial class HelmChartTests
                      "Diffusion__DataDirectory", "Diffusion__Model__ExecutionProvider", "Diffusion__Model__IntraOpThreads",
                      "Diffusion__Queue__Capacity", "Diffusion__Batching__MaxBatchSize", "Diffusion__Batching__MaxDelayMs",
                      "Diffusion__Storage__RetentionHours", "Diffusion__ShutdownTimeoutSeconds", "Diffusion__Logging__Format",
-                     "Diffusion__Model__Path",
+                     "Diffusion__Model__Path", "Diffusion__Playground__Enabled",
                  })
         {
             Assert.Contains(name + ":", configMap, StringComparison.Ordinal);
         }
 
         Assert.Contains("Diffusion__ApiKeys__{{ $index }}", Template("secret.yaml"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Values_TurnThePlaygroundOffByDefault()
+    {
+        // The service serves its playground page by default (a first run greets a browser); production installs do not.
+        Assert.Equal("false", _chart.Values.Scalar("config.playground.enabled"));
+        Assert.Contains("Diffusion__Playground__Enabled: {{ .Values.config.playground.enabled | quote }}", Template("configmap.yaml"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Values_LeaveCorsOff_AndTheConfigMapPassesEachAllowedOrigin()
+    {
+        var origins = Assert.IsType<YamlSequenceNode>(_chart.Values.Node("config.cors.allowedOrigins"));
+        Assert.Empty(origins.Children);
+        Assert.Contains("Diffusion__Cors__AllowedOrigins__{{ $index }}: {{ $origin | quote }}", Template("configmap.yaml"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -140,6 +140,36 @@ public sealed class HealthAndStartupTests
         }
     }
 
+    [Theory]
+    [InlineData("ImageGenerationRequest")]
+    [InlineData("ImageData")]
+    public async Task Swagger_DescribesSeedsAsUnsigned64BitWithTheirBounds(string schemaName)
+    {
+        await using var factory = new DiffusionApiFactory();
+        using var document = JsonDocument.Parse(await factory.CreateClient().GetStringAsync("/swagger/v1/swagger.json"));
+
+        var seed = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty(schemaName).GetProperty("properties").GetProperty("seed");
+
+        Assert.Equal("uint64", seed.GetProperty("format").GetString());
+        Assert.Contains("integer", seed.GetProperty("type").ToString(), StringComparison.Ordinal);
+        Assert.Equal("0", seed.GetProperty("minimum").GetRawText());
+        Assert.Equal("18446744073709551615", seed.GetProperty("maximum").GetRawText());
+    }
+
+    [Fact]
+    public async Task Swagger_EveryJsonBodyEndpoint_DocumentsItsBadRequestAndUnsupportedMediaTypeProblems()
+    {
+        await using var factory = new DiffusionApiFactory();
+        using var document = JsonDocument.Parse(await factory.CreateClient().GetStringAsync("/swagger/v1/swagger.json"));
+
+        foreach (var path in new[] { "/v1/images/generations", "/v1/generate", "/v1/jobs", "/v1/tokenize" })
+        {
+            var responses = document.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("responses");
+            Assert.True(responses.TryGetProperty("400", out _), $"{path}: 400 undocumented");
+            Assert.True(responses.TryGetProperty("415", out _), $"{path}: 415 undocumented");
+        }
+    }
+
     private static bool HasExample(JsonElement schema, JsonElement schemas)
     {
         if (schema.TryGetProperty("example", out _) || schema.TryGetProperty("examples", out _)) return true;

@@ -31,8 +31,8 @@ public sealed class BatchingTests
 
         // While the worker is busy, four compatible requests queue up; they must share one engine call.
         var others = Enumerable.Range(0, 4).Select(i => client.PostGenerateAsync(Requests.Small(prompt: $"p{i}", seed: (ulong)i))).ToArray();
-        var queue = factory.Services.GetRequiredService<DiffusionApi.Jobs.JobQueue>();
-        while (queue.Depth < 4) await Task.Delay(5);
+        var queue = factory.Services.GetRequiredService<DiffusionApi.Jobs.IJobQueue>();
+        while (queue.Stats.Depth < 4) await Task.Delay(5);
         factory.Probe.Release();
 
         Assert.Equal(HttpStatusCode.OK, (await first).StatusCode);
@@ -51,7 +51,7 @@ public sealed class BatchingTests
         factory.Probe.Hold();
         var first = client.PostGenerateAsync(Requests.Small(prompt: "first"));
         await factory.Probe.WaitForHeldCallAsync(Timeout);
-        var queue = factory.Services.GetRequiredService<DiffusionApi.Jobs.JobQueue>();
+        var queue = factory.Services.GetRequiredService<DiffusionApi.Jobs.IJobQueue>();
 
         // Queue order: a(2 steps) b(3) c(2) d(3) e(2). Compatible jobs join the earlier batch; order is otherwise kept.
         var jobs = new[] { ("a", 2), ("b", 3), ("c", 2), ("d", 3), ("e", 2) };
@@ -60,7 +60,7 @@ public sealed class BatchingTests
         {
             pending.Add(client.PostGenerateAsync(Requests.Small(prompt: prompt, steps: steps)));
             var expected = pending.Count;
-            while (queue.Depth < expected) await Task.Delay(5);
+            while (queue.Stats.Depth < expected) await Task.Delay(5);
         }
         factory.Probe.Release();
 

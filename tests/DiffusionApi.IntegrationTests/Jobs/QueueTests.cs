@@ -27,8 +27,8 @@ public sealed class QueueTests
         var running = client.PostGenerateAsync(Requests.Small(prompt: "running"));
         await factory.Probe.WaitForHeldCallAsync(Timeout);
         var queued = new[] { client.PostGenerateAsync(Requests.Small(prompt: "queued 1")), client.PostGenerateAsync(Requests.Small(prompt: "queued 2")) };
-        var queue = factory.Services.GetRequiredService<JobQueue>();
-        while (queue.Depth < 2) await Task.Delay(5);
+        var queue = factory.Services.GetRequiredService<IJobQueue>();
+        while (queue.Stats.Depth < 2) await Task.Delay(5);
 
         var stopwatch = Stopwatch.StartNew();
         var rejected = await client.PostGenerateAsync(Requests.Small(prompt: "one too many"));
@@ -63,12 +63,12 @@ public sealed class QueueTests
         // The client gives up on a queued request: its HTTP request is aborted, which cancels its job.
         using var disconnect = new CancellationTokenSource();
         var abandoned = client.PostGenerateAsync(Requests.Small(prompt: "abandoned"), disconnect.Token);
-        var queue = factory.Services.GetRequiredService<JobQueue>();
-        while (queue.Depth < 1) await Task.Delay(5);
+        var queue = factory.Services.GetRequiredService<IJobQueue>();
+        while (queue.Stats.Depth < 1) await Task.Delay(5);
         await disconnect.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
         var after = client.PostGenerateAsync(Requests.Small(prompt: "after"));
-        while (queue.Depth < 2 && !after.IsCompleted) await Task.Delay(5);
+        while (queue.Stats.Depth < 2 && !after.IsCompleted) await Task.Delay(5);
 
         factory.Probe.Release();
 

@@ -23,6 +23,15 @@ public sealed class GenerationRequestValidatorTests
     }
 
     [Fact]
+    public void MissingSeed_IsDrawnSoThatEveryImageSeedStaysBelow2To32()
+    {
+        var spec = GenerationRequestValidator.Validate(new ImageGenerationRequest { Prompt = "x", N = 4 }, new LimitsOptions(), Model, () => ulong.MaxValue - 1, out var errors);
+
+        Assert.Empty(errors);
+        Assert.True(spec!.Seed + 3 <= uint.MaxValue, $"seed {spec.Seed}");
+    }
+
+    [Fact]
     public void SeedAtUlongMax_WithSeveralImages_IsRejectedInsteadOfOverflowing()
     {
         var spec = GenerationRequestValidator.Validate(new ImageGenerationRequest { Prompt = "x", N = 2, Seed = ulong.MaxValue }, new LimitsOptions(), Model, () => 0, out var errors);
@@ -64,5 +73,34 @@ public sealed class GenerationRequestValidatorTests
 
         Assert.Null(spec!.Scheduler);
         Assert.Equal((512, 512, 20, 7.5f), (spec.Width, spec.Height, spec.Steps, spec.GuidanceScale));
+    }
+
+    [Theory]
+    [InlineData("low", 10)]
+    [InlineData("high", 30)] // twice the default, capped by MaxSteps
+    [InlineData(null, 20)]
+    public void Quality_MapsToTheModelsStepPresetWithinTheLimits(string? quality, int steps)
+    {
+        var spec = GenerationRequestValidator.Validate(new ImageGenerationRequest { Prompt = "x", Quality = quality }, new LimitsOptions { MaxSteps = 30 }, Model, () => 0, out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal(steps, spec!.Steps);
+    }
+
+    [Fact]
+    public void MissingSteps_RunsTheModelsDefaultWithinTheLimits()
+    {
+        var spec = GenerationRequestValidator.Validate(new ImageGenerationRequest { Prompt = "x" }, new LimitsOptions { MaxSteps = 8 }, Model, () => 0, out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal(8, spec!.Steps);
+    }
+
+    [Fact]
+    public void OutputCompression_BecomesTheSpecsOutputQuality()
+    {
+        var spec = GenerationRequestValidator.Validate(new ImageGenerationRequest { Prompt = "x", OutputFormat = "webp", OutputCompression = 35 }, new LimitsOptions(), Model, () => 0, out _);
+
+        Assert.Equal(35, spec!.OutputQuality);
     }
 }

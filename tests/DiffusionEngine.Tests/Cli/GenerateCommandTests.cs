@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text;
 using DiffusionCli.Commands;
+using DiffusionEngine.Imaging;
+using DiffusionEngine.Pipelines;
 using DiffusionEngine.Tests.Pipelines;
 
 namespace DiffusionEngine.Tests.Cli;
@@ -67,6 +69,75 @@ public sealed class GenerateCommandTests(TinyModelFixture models)
         var message = errors.ToString().TrimEnd();
         Assert.Contains(expected, message);
         Assert.DoesNotContain("(Parameter '", message);
+    }
+
+    [Fact]
+    public void Generate_WithAnInitImageAndAMask_InpaintsAtTheImagesSize_KeepingTheUnmaskedPixels()
+    {
+        var folder = models.CopyOfDefaultModel();
+        var init = TestImages.Gradient(72, 48);
+        var initPath = Path.Combine(folder, "init.png");
+        var maskPath = Path.Combine(folder, "mask.png");
+        File.WriteAllBytes(initPath, ImageEncoder.Encode(new GeneratedImage(new GenerationRequest { Prompt = "x" }, 72, 48, TestImages.Rgb(init)), ImageFormat.Png));
+        var mask = TestImages.RectangleMask(72, 48, 8, 8, 32, 24);
+        File.WriteAllBytes(maskPath, ImageEncoder.Encode(new GeneratedImage(new GenerationRequest { Prompt = "x" }, 72, 48, TestImages.Rgb(mask)), ImageFormat.Png));
+        var output = Path.Combine(folder, "out.png");
+
+        var exitCode = Run("--model", models.DefaultModel, "--prompt", "a red fox", "--init-image", initPath, "--mask", maskPath, "--steps", "4",
+            "--scheduler", "euler", "--seed", "3", "--provider", "cpu", "--out", output);
+
+        Assert.Equal(0, exitCode);
+        var image = ImageDecoder.Decode(File.ReadAllBytes(output));
+        Assert.Equal((72, 48), (image.Width, image.Height)); // the init image's size (a multiple of 8 already)
+        Assert.Equal(0, TestImages.MaxDifference(TestImages.Rgb(image), init, (x, y) => x < 8 || x >= 32 || y < 8 || y >= 24));
+        var text = Encoding.Latin1.GetString(File.ReadAllBytes(output));
+        Assert.Contains("Denoising strength: 1, Mask blur: 0", text);
+    }
+
+    [Fact]
+    public void Generate_WithAnInitImageAndAStrengthThatLeavesNoStep_ExitsWithOneSayingSo()
+    {
+        var folder = models.CopyOfDefaultModel();
+        var initPath = Path.Combine(folder, "init.png");
+        File.WriteAllBytes(initPath, ImageEncoder.Encode(new GeneratedImage(new GenerationRequest { Prompt = "x" }, 64, 64, TestImages.Rgb(TestImages.Gradient(64, 64))), ImageFormat.Png));
+        var errors = new StringWriter();
+
+        var exitCode = new RootCommand { GenerateCommand.Create() }
+            .Parse(["generate", "--model", models.DefaultModel, "--prompt", "x", "--init-image", initPath, "--strength", "0.01", "--steps", "10",
+                "--provider", "cpu", "--out", Path.Combine(folder, "never.png")])
+            .Invoke(new InvocationConfiguration { Error = errors });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("error: strength 0.01 with 10 steps leaves no denoising step to run", errors.ToString());
+    }
+
+    [Fact]
+    public void Generate_WithAnInitImageThatIsNotAnImage_NamesTheOption()
+    {
+        var folder = models.CopyOfDefaultModel();
+        var initPath = Path.Combine(folder, "init.png");
+        File.WriteAllText(initPath, "not a png");
+        var errors = new StringWriter();
+
+        var exitCode = new RootCommand { GenerateCommand.Create() }
+            .Parse(["generate", "--model", models.DefaultModel, "--prompt", "x", "--init-image", initPath, "--provider", "cpu", "--out", Path.Combine(folder, "never.png")])
+            .Invoke(new InvocationConfiguration { Error = errors });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"error: --init-image {initPath}: the bytes are not a PNG, JPEG or WebP image", errors.ToString());
+    }
+
+    [Fact]
+    public void Generate_WithoutSizeOrSteps_UsesTheModelsDefaults()
+    {
+        var output = Path.Combine(models.CopyOfDefaultModel(), "default.png");
+
+        var exitCode = Run("--model", models.DefaultModel, "--prompt", "a red fox", "--steps", "1", "--scheduler", "euler", "--provider", "cpu", "--out", output);
+
+        Assert.Equal(0, exitCode);
+        var text = Encoding.Latin1.GetString(File.ReadAllBytes(output));
+        Assert.Contains("CFG scale: 7.5", text);
+        Assert.Contains("Size: 256x256", text); // the tiny model's native size (sample_size 32)
     }
 
     [Fact]

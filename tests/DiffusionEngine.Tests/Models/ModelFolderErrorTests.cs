@@ -110,7 +110,7 @@ public sealed class ModelFolderErrorTests(TinyModelFixture models)
         var path = Path.Combine(model, relativePath);
         File.WriteAllText(path, "this is not a protobuf model");
 
-        var error = Assert.Throws<ModelLoadException>(() => StableDiffusionPipeline.Load(model, Cpu));
+        var error = Assert.Throws<ModelLoadException>(() => DiffusionPipeline.Load(model, Cpu));
 
         Assert.Equal(path, error.FilePath);
         Assert.Contains("could not load it as an ONNX model", error.Message);
@@ -124,7 +124,7 @@ public sealed class ModelFolderErrorTests(TinyModelFixture models)
         var merges = Path.Combine(model, "tokenizer", "merges.txt");
         File.AppendAllText(merges, "zzqx\u00e9 qqq\u00e8\n");
 
-        var error = Assert.Throws<ModelLoadException>(() => StableDiffusionPipeline.Load(model, Cpu));
+        var error = Assert.Throws<ModelLoadException>(() => DiffusionPipeline.Load(model, Cpu));
 
         Assert.StartsWith(Path.Combine(model, "tokenizer"), error.FilePath);
     }

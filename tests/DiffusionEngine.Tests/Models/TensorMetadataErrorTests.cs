@@ -76,7 +76,7 @@ public sealed class TensorMetadataErrorTests(TinyModelFixture models)
         var path = Path.Combine(model, "text_encoder", "model.onnx");
         WriteIdentity(path, "last_hidden_state", new Tensor("input_ids", OnnxFloat, "batch", 77));
 
-        var error = Assert.Throws<ModelLoadException>(() => StableDiffusionPipeline.Load(model, Cpu));
+        var error = Assert.Throws<ModelLoadException>(() => DiffusionPipeline.Load(model, Cpu));
 
         Assert.Equal(path, error.FilePath);
         Assert.Contains("text_encoder input 'input_ids' is float32 [batch, 77]", error.Message);
@@ -90,7 +90,7 @@ public sealed class TensorMetadataErrorTests(TinyModelFixture models)
         var path = Path.Combine(model, "vae_decoder", "model.onnx");
         WriteIdentity(path, "sample", new Tensor("latent_sample", OnnxInt64, "batch", 4, "h", "w"));
 
-        var error = Assert.Throws<ModelLoadException>(() => StableDiffusionPipeline.Load(model, Cpu));
+        var error = Assert.Throws<ModelLoadException>(() => DiffusionPipeline.Load(model, Cpu));
 
         Assert.Equal(path, error.FilePath);
         Assert.Contains("vae_decoder input 'latent_sample' is int64", error.Message);
@@ -101,7 +101,7 @@ public sealed class TensorMetadataErrorTests(TinyModelFixture models)
         var model = models.CopyOfDefaultModel();
         var path = Path.Combine(model, "unet", "model.onnx");
         WriteIdentity(path, "out_sample", inputs);
-        var error = Assert.Throws<ModelLoadException>(() => StableDiffusionPipeline.Load(model, Cpu));
+        var error = Assert.Throws<ModelLoadException>(() => DiffusionPipeline.Load(model, Cpu));
         Assert.Equal(path, error.FilePath);
         return error;
     }

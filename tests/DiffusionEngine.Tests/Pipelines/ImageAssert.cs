@@ -30,4 +30,16 @@ internal static class ImageAssert
         var deviation = PixelStandardDeviation(image);
         Assert.True(deviation > 5, $"pixel standard deviation should be above 5 but was {deviation:F2}");
     }
+
+    /// <summary>Each image of <paramref name="together"/> equals its request run alone on <paramref name="pipeline"/> (up to 1 in 255, float rounding in the models).</summary>
+    public static void EachEqualsItsRequestAlone(DiffusionPipeline pipeline, IReadOnlyList<GenerationRequest> batch, IReadOnlyList<GeneratedImage> together)
+    {
+        Assert.Equal(batch.Count, together.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var alone = pipeline.Generate([batch[i]])[0];
+            Assert.Same(batch[i], together[i].Request);
+            Assert.True(MaxAbsoluteDifference(alone, together[i]) <= 1, $"image {i} of the batch differs from the same request run alone");
+        }
+    }
 }

@@ -9,7 +9,7 @@ namespace DiffusionEngine.Tests.Pipelines;
 [Collection(TinyModelCollection.Name)]
 public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
 {
-    private StableDiffusionPipeline Pipeline => models.Pipeline;
+    private DiffusionPipeline Pipeline => models.Pipeline;
 
     internal static GenerationRequest Request(string prompt = "a red fox in the snow", ulong seed = 42, float guidance = 7.5f, int size = 64, int steps = 3) =>
         new() { Prompt = prompt, Seed = seed, GuidanceScale = guidance, Width = size, Height = size, Steps = steps };
@@ -53,25 +53,19 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
         GenerationRequest[] batch =
         [
             Request("a red fox in the snow", seed: 7, guidance: 7.5f),
-            Request("a lighthouse at dusk", seed: 1234, guidance: 1f) with { NegativePrompt = "blurry" },
+            Request("a lighthouse at dusk", seed: 1234, guidance: 1.5f) with { NegativePrompt = "blurry" },
             Request("an astronaut riding a horse", seed: 99, guidance: 3f) with { NegativePrompt = "low quality", Rng = RngKind.Gpu },
         ];
 
         var together = Pipeline.Generate(batch);
 
-        Assert.Equal(batch.Length, together.Count);
-        for (var i = 0; i < batch.Length; i++)
-        {
-            var alone = Pipeline.Generate([batch[i]])[0];
-            Assert.Same(batch[i], together[i].Request);
-            Assert.True(ImageAssert.MaxAbsoluteDifference(alone, together[i]) <= 1, $"image {i} of the batch differs from the same request run alone");
-        }
+        ImageAssert.EachEqualsItsRequestAlone(Pipeline, batch, together);
     }
 
     [Fact]
     public void Generate_WithEveryGuidanceAtMostOne_SkipsTheUnconditionalPass()
     {
-        var unetBatchSizes = CaptureUNetBatchSizes(() =>
+        var unetBatchSizes = PipelineProbes.CaptureUNetBatchSizes(() =>
         {
             var withNegative = Pipeline.Generate([Request(guidance: 1f) with { NegativePrompt = "something else entirely" }, Request(guidance: 0.5f)]);
             var withoutNegative = Pipeline.Generate([Request(guidance: 1f), Request(guidance: 0.5f)]);
@@ -83,11 +77,23 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
     }
 
     [Fact]
-    public void Generate_WithAnyGuidanceAboveOne_RunsTheUNetAtTwiceTheBatch()
+    public void Generate_WithGuidanceAboveOne_RunsTheUNetAtTwiceTheBatch()
     {
-        var unetBatchSizes = CaptureUNetBatchSizes(() => Pipeline.Generate([Request(guidance: 1f), Request(guidance: 7.5f)]));
+        var unetBatchSizes = PipelineProbes.CaptureUNetBatchSizes(() => Pipeline.Generate([Request(guidance: 1.5f), Request(guidance: 7.5f)]));
 
         Assert.Equal([4], unetBatchSizes);
+    }
+
+    [Fact]
+    public void Generate_WithGuidanceAboveAndAtMostOneInOneBatch_IsRejectedBecauseTheirBatchKeysDiffer()
+    {
+        // The unconditional pass is part of the batch key: a guidance-1 request never pays for a doubled UNet batch.
+        var runsBefore = Pipeline.RunTimer.Calls;
+
+        var error = Assert.ThrowsAny<ArgumentException>(() => Pipeline.Generate([Request(guidance: 1f), Request(guidance: 7.5f)]));
+
+        Assert.Contains("every request of a batch must agree on the unconditional pass", error.Message);
+        Assert.Equal(runsBefore, Pipeline.RunTimer.Calls);
     }
 
     [Fact]
@@ -104,7 +110,7 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
     {
         var reports = new List<StepProgress>();
 
-        Pipeline.Generate([Request(steps: 4) with { Scheduler = "euler" }], new Inline(reports.Add));
+        Pipeline.Generate([Request(steps: 4) with { Scheduler = "euler" }], new PipelineProbes.Inline(reports.Add));
 
         Assert.Equal([1, 2, 3, 4], reports.ConvertAll(report => report.Step));
         Assert.All(reports, report => Assert.Equal(4, report.TotalSteps));
@@ -117,7 +123,7 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
         // PNDM (the tiny model's own scheduler, as SD 1.5's) runs steps + 1 UNet evaluations, as in diffusers.
         var reports = new List<StepProgress>();
 
-        Pipeline.Generate([Request(steps: 4)], new Inline(reports.Add));
+        Pipeline.Generate([Request(steps: 4)], new PipelineProbes.Inline(reports.Add));
 
         var total = reports[0].TotalSteps;
         Assert.True(total >= 4);
@@ -129,7 +135,7 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
     {
         using var cancellation = new CancellationTokenSource();
         var steps = new List<int>();
-        var progress = new Inline(report =>
+        var progress = new PipelineProbes.Inline(report =>
         {
             steps.Add(report.Step);
             if (report.Step == 2) cancellation.Cancel();
@@ -204,7 +210,7 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
     public void Generate_WithReusedBuffers_GivesTheSameBytesAfterOtherGenerations()
     {
         var first = Pipeline.Generate([Request(seed: 5)])[0];
-        Pipeline.Generate([Request("another prompt", seed: 6, guidance: 1f), Request("a third", seed: 7)]);
+        Pipeline.Generate([Request("another prompt", seed: 6, guidance: 2f), Request("a third", seed: 7)]);
         var again = Pipeline.Generate([Request(seed: 5)])[0];
 
         Assert.Equal(first.Rgb, again.Rgb);
@@ -250,48 +256,7 @@ public sealed class StableDiffusionPipelineTests(TinyModelFixture models)
         return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
-    private long MaxBytesAllocatedPerStep(int size)
-    {
-        const int measuredSteps = 4;
-        var allocated = new List<long>();
-        using var cancellation = new CancellationTokenSource();
-        var progress = new Inline(report =>
-        {
-            allocated.Add(GC.GetAllocatedBytesForCurrentThread());
-            if (report.Step == measuredSteps) cancellation.Cancel();
-        });
-        // Guidance 1 keeps the UNet at batch 1; the run is cancelled before the VAE so only the loop is measured.
-        Assert.ThrowsAny<OperationCanceledException>(() =>
-            Pipeline.Generate([Request(size: size, steps: 10, guidance: 1f)], progress, cancellation.Token));
-
-        long max = 0;
-        for (var i = 1; i < allocated.Count; i++) max = Math.Max(max, allocated[i] - allocated[i - 1]);
-        return max;
-    }
-
-    private static List<int> CaptureUNetBatchSizes(Action generate)
-    {
-        var sizes = new List<int>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == DiffusionTelemetry.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activity =>
-            {
-                if (activity.OperationName == DiffusionTelemetry.DenoiseActivity && activity.GetTagItem("diffusion.unet_batch_size") is int size)
-                {
-                    lock (sizes) sizes.Add(size);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-        generate();
-        return sizes;
-    }
-
-    /// <summary>Reports on the generating thread at once (what the allocation and cancellation tests rely on).</summary>
-    private sealed class Inline(Action<StepProgress> report) : IProgress<StepProgress>
-    {
-        public void Report(StepProgress value) => report(value);
-    }
+    private long MaxBytesAllocatedPerStep(int size) =>
+        // Guidance 1 keeps the UNet at batch 1.
+        PipelineProbes.MaxBytesAllocatedPerStep(Pipeline, Request(size: size, steps: 10, guidance: 1f));
 }

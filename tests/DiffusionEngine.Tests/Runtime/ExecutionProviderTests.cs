@@ -19,7 +19,7 @@ public sealed class ExecutionProviderTests(TinyModelFixture models)
         if (CudaLoads()) return;
 
         var error = Assert.Throws<ExecutionProviderUnavailableException>(() =>
-            StableDiffusionPipeline.Load(models.DefaultModel, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cuda }));
+            DiffusionPipeline.Load(models.DefaultModel, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cuda }));
 
         Assert.Equal(ExecutionProviderKind.Cuda, error.Provider);
         Assert.StartsWith("The CUDA execution provider is not available: ", error.Message);
@@ -34,7 +34,7 @@ public sealed class ExecutionProviderTests(TinyModelFixture models)
         if (CudaLoads()) return;
         using var logs = new CollectingLoggerFactory();
 
-        using var pipeline = StableDiffusionPipeline.Load(models.DefaultModel, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Auto }, logs);
+        using var pipeline = DiffusionPipeline.Load(models.DefaultModel, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Auto }, logs);
 
         Assert.Equal("CPU", pipeline.Model.ExecutionProvider);
         var warning = Assert.Single(logs.Entries, entry => entry.Level >= LogLevel.Warning);
@@ -47,7 +47,7 @@ public sealed class ExecutionProviderTests(TinyModelFixture models)
     {
         using var logs = new CollectingLoggerFactory();
 
-        using var pipeline = StableDiffusionPipeline.Load(models.DefaultModel, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu, IntraOpThreads = 1 }, logs);
+        using var pipeline = DiffusionPipeline.Load(models.DefaultModel, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu, IntraOpThreads = 1 }, logs);
 
         Assert.Equal("CPU", pipeline.Model.ExecutionProvider);
         Assert.DoesNotContain(logs.Entries, entry => entry.Level >= LogLevel.Warning);
@@ -58,7 +58,7 @@ public sealed class ExecutionProviderTests(TinyModelFixture models)
     public void Load_WithNegativeThreadCount_IsRejected()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() =>
-            StableDiffusionPipeline.Load(models.DefaultModel, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu, IntraOpThreads = -1 }));
+            DiffusionPipeline.Load(models.DefaultModel, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu, IntraOpThreads = -1 }));
     }
 
     private static bool CudaLoads()

@@ -15,14 +15,14 @@ public sealed class Sd15ArchitectureTests
     public void Sd15UNet_HasTheParameterCountOfStableDiffusion15()
     {
         var graph = UNetGraph.Build(UNetArchitecture.Sd15, OnnxElementType.Float, OnnxElementType.Float, TimestepInput.Int64Batch, seed: 1);
-        Assert.Equal(859_520_964L, ParameterCount(graph));
+        Assert.Equal(859_520_964L, GraphParameters.Count(graph));
     }
 
     [Fact]
     public void Sd15TextEncoder_HasTheParameterCountOfClipVitL14sTextModel()
     {
         var graph = TextEncoderGraph.Build(TextEncoderArchitecture.Sd15, 49408, OnnxElementType.Int32, OnnxElementType.Float, OnnxElementType.Float, seed: 1);
-        Assert.Equal(123_060_480L, ParameterCount(graph));
+        Assert.Equal(123_060_480L, GraphParameters.Count(graph));
     }
 
     [Fact]
@@ -30,7 +30,7 @@ public sealed class Sd15ArchitectureTests
     {
         var decoder = VaeGraph.BuildDecoder(VaeArchitecture.Sd15, OnnxElementType.Float, OnnxElementType.Float, seed: 1);
         var encoder = VaeGraph.BuildEncoder(VaeArchitecture.Sd15, OnnxElementType.Float, OnnxElementType.Float, seed: 1);
-        Assert.Equal(83_653_863L, ParameterCount(decoder) + ParameterCount(encoder));
+        Assert.Equal(83_653_863L, GraphParameters.Count(decoder) + GraphParameters.Count(encoder));
     }
 
     [Fact]
@@ -57,13 +57,5 @@ public sealed class Sd15ArchitectureTests
 
         using var image = decoder.Run(runOptions, ["latent_sample"], [noise[0]], ["sample"]);
         Assert.Equal([1L, 3, 64, 64], image[0].GetTensorTypeAndShape().Shape);
-    }
-
-    private static long ParameterCount(OnnxGraph graph)
-    {
-        long count = 0;
-        foreach (var initializer in graph.Initializers)
-            if (initializer.IsParameter) count += initializer.ElementCount;
-        return count;
     }
 }

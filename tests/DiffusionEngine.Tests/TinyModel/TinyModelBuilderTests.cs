@@ -36,6 +36,9 @@ public sealed class TinyModelBuilderTests(DefaultTinyModelFixture model) : IClas
     [
         new TinyModelOptions(),
         new TinyModelOptions { DataType = ModelDataType.Float16, InputIds = InputIdsType.Int64, Timestep = TimestepInput.Float32Scalar, ExternalData = true },
+        new TinyModelOptions { Preset = TinyModelPreset.TinySdxl, VaeEncoderOutput = VaeEncoderOutput.LatentParameters },
+        new TinyModelOptions { Preset = TinyModelPreset.TinyInpaint, TextEncoderHiddenStates = true },
+        new TinyModelOptions { Preset = TinyModelPreset.TinyLcm, DataType = ModelDataType.Float16 },
     ];
 
     [Theory]

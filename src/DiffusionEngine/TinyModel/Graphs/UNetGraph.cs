@@ -7,6 +7,9 @@ namespace DiffusionEngine.TinyModel.Graphs;
 /// ResNet blocks (GroupNorm, SiLU, time injection) and cross-attention transformer blocks, with strided-conv
 /// downsampling; a mid block (ResNet, transformer, ResNet); up blocks that concatenate the skip connections and
 /// upsample (nearest ×2 + conv); GroupNorm, SiLU, conv_out. Inputs sample, timestep, encoder_hidden_states; output out_sample.
+/// The other kinds' inputs as their architectures ask: 9 sample channels (inpainting), <c>timestep_cond</c> through the
+/// time embedding's cond_proj (LCM), <c>text_embeds</c> and <c>time_ids</c> through add_time_proj/add_embedding into the
+/// time embedding (SDXL's addition_embed_type "text_time"); SDXL's transformers have linear projections and several blocks.
 /// </summary>
 internal static class UNetGraph
 {
@@ -19,10 +22,13 @@ internal static class UNetGraph
     {
         var g = new GraphBuilder("unet", computeType, ioType, seed);
         var latent = UNetArchitecture.LatentChannels;
-        var sample = g.ToCompute(g.Input("sample", ioType, "batch_size", latent, "height", "width"), ioType);
+        var sample = g.ToCompute(g.Input("sample", ioType, "batch_size", arch.InChannels, "height", "width"), ioType);
         var timestep = TimestepAsColumn(g, timestepInput, ioType);
         var context = g.ToCompute(
             g.Input("encoder_hidden_states", ioType, "batch_size", "sequence_length", arch.CrossAttentionDim), ioType);
+        var textEmbeds = arch.AdditionTimeEmbedDim is null ? null : g.Input("text_embeds", ioType, "batch_size", arch.TextEmbedsDim);
+        var timeIds = arch.AdditionTimeEmbedDim is null ? null : g.Input("time_ids", ioType, "batch_size", 6);
+        var timestepCond = arch.TimeCondProjDim is { } condDim ? g.Input("timestep_cond", ioType, "batch_size", condDim) : null;
 
         // 1. Time embedding: Timesteps(flip_sin_to_cos=True, downscale_freq_shift=0) → Linear → SiLU → Linear.
         var channels0 = arch.BlockOutChannels[0];
@@ -30,14 +36,18 @@ internal static class UNetGraph
         var temb = g.ToCompute(SinusoidalEmbedding(g, timestep, channels0), OnnxElementType.Float);
         using (g.Scope("time_embedding"))
         {
+            // LCM: TimestepEmbedding's cond_proj adds the guidance embedding before linear_1.
+            if (timestepCond is not null)
+                temb = g.Op("Add", [temb, Layers.Linear(g, g.ToCompute(timestepCond, ioType), arch.TimeCondProjDim!.Value, channels0, "cond_proj", bias: false)]);
             temb = Layers.Linear(g, temb, channels0, timeDim, "linear_1");
             temb = Layers.Linear(g, Layers.Silu(g, temb), timeDim, timeDim, "linear_2");
         }
+        if (textEmbeds is not null) temb = g.Op("Add", [temb, AddedTimeEmbedding(g, textEmbeds, timeIds!, arch, ioType)]);
         // Every ResNet block applies SiLU to the embedding before its own projection; compute it once.
         var tembActivated = Layers.Silu(g, temb);
 
         // 2. Down path; every block output is kept for the up path's skip connections.
-        var h = Layers.Conv2d(g, sample, latent, channels0, 3, "conv_in");
+        var h = Layers.Conv2d(g, sample, arch.InChannels, channels0, 3, "conv_in");
         var skips = new Stack<(string Value, int Channels)>();
         skips.Push((h, channels0));
         var blocks = arch.BlockOutChannels.Length;
@@ -50,7 +60,7 @@ internal static class UNetGraph
             {
                 h = Resnet(g, h, j == 0 ? inChannels : outChannels, outChannels, tembActivated, timeDim, arch.NormGroups, $"resnets.{j}");
                 if (arch.CrossAttention[i])
-                    h = Transformer(g, h, outChannels, context, arch, $"attentions.{j}");
+                    h = Transformer(g, h, outChannels, context, arch, arch.TransformerLayersAt(i), $"attentions.{j}");
                 skips.Push((h, outChannels));
             }
             if (i < blocks - 1)
@@ -66,7 +76,7 @@ internal static class UNetGraph
         using (g.Scope("mid_block"))
         {
             h = Resnet(g, h, midChannels, midChannels, tembActivated, timeDim, arch.NormGroups, "resnets.0");
-            h = Transformer(g, h, midChannels, context, arch, "attentions.0");
+            h = Transformer(g, h, midChannels, context, arch, arch.TransformerLayersAt(blocks - 1), "attentions.0");
             h = Resnet(g, h, midChannels, midChannels, tembActivated, timeDim, arch.NormGroups, "resnets.1");
         }
 
@@ -84,7 +94,7 @@ internal static class UNetGraph
                 h = g.Op("Concat", [h, skip], OnnxAttribute.Int("axis", 1));
                 h = Resnet(g, h, resnetIn + skipChannels, outChannels, tembActivated, timeDim, arch.NormGroups, $"resnets.{j}");
                 if (arch.CrossAttention[level])
-                    h = Transformer(g, h, outChannels, context, arch, $"attentions.{j}");
+                    h = Transformer(g, h, outChannels, context, arch, arch.TransformerLayersAt(level), $"attentions.{j}");
             }
             if (i < blocks - 1)
             {
@@ -143,28 +153,52 @@ internal static class UNetGraph
     }
 
     /// <summary>
-    /// Transformer2DModel (SD 1.x: conv proj_in/proj_out) with one BasicTransformerBlock: self-attention, cross-attention
-    /// to the text states, GEGLU feed-forward, each pre-LayerNorm with a residual.
+    /// Transformer2DModel: GroupNorm, proj_in (a 1×1 conv in SD 1.x, a Linear on the tokens in SD 2.x/SDXL), then
+    /// <paramref name="layers"/> BasicTransformerBlocks (self-attention, cross-attention to the text states, GEGLU
+    /// feed-forward, each pre-LayerNorm with a residual), proj_out, plus the block's input.
     /// </summary>
-    private static string Transformer(GraphBuilder g, string x, int channels, string context, UNetArchitecture arch, string name)
+    private static string Transformer(GraphBuilder g, string x, int channels, string context, UNetArchitecture arch, int layers, string name)
     {
         using var _ = g.Scope(name);
         var shape = g.Op("Shape", [x]);
+        var heads = arch.HeadsAt(channels);
         var h = Layers.GroupNorm(g, x, channels, arch.NormGroups, TransformerNormEpsilon, "norm");
-        h = Layers.Conv2d(g, h, channels, channels, 1, "proj_in");
-        h = Layers.ImageToTokens(g, h, channels);
-        using (g.Scope("transformer_blocks.0"))
+        if (arch.LinearProjection) h = Layers.Linear(g, Layers.ImageToTokens(g, h, channels), channels, channels, "proj_in");
+        else h = Layers.ImageToTokens(g, Layers.Conv2d(g, h, channels, channels, 1, "proj_in"), channels);
+        for (var block = 0; block < layers; block++)
         {
+            using var blockScope = g.Scope($"transformer_blocks.{block}");
             var normed = Layers.LayerNorm(g, h, channels, LayerNormEpsilon, "norm1");
-            h = g.Op("Add", [h, Attention(g, normed, normed, channels, channels, arch.AttentionHeads, "attn1")]);
+            h = g.Op("Add", [h, Attention(g, normed, normed, channels, channels, heads, "attn1")]);
             normed = Layers.LayerNorm(g, h, channels, LayerNormEpsilon, "norm2");
-            h = g.Op("Add", [h, Attention(g, normed, context, channels, arch.CrossAttentionDim, arch.AttentionHeads, "attn2")]);
+            h = g.Op("Add", [h, Attention(g, normed, context, channels, arch.CrossAttentionDim, heads, "attn2")]);
             normed = Layers.LayerNorm(g, h, channels, LayerNormEpsilon, "norm3");
             h = g.Op("Add", [h, GegluFeedForward(g, normed, channels)]);
         }
-        h = Layers.TokensToImage(g, h, shape);
-        h = Layers.Conv2d(g, h, channels, channels, 1, "proj_out");
+        if (arch.LinearProjection) h = Layers.TokensToImage(g, Layers.Linear(g, h, channels, channels, "proj_out"), shape);
+        else h = Layers.Conv2d(g, Layers.TokensToImage(g, h, shape), channels, channels, 1, "proj_out");
         return g.Op("Add", [h, x]);
+    }
+
+    /// <summary>
+    /// SDXL's added conditioning (diffusers' addition_embed_type "text_time"): each of the six time ids embedded
+    /// sinusoidally (add_time_proj, addition_time_embed_dim wide), flattened, concatenated after text_embeds, through
+    /// add_embedding (Linear → SiLU → Linear to the time embedding's width); added to the time embedding.
+    /// </summary>
+    private static string AddedTimeEmbedding(GraphBuilder g, string textEmbeds, string timeIds, UNetArchitecture arch, OnnxElementType ioType)
+    {
+        var dim = arch.AdditionTimeEmbedDim!.Value;
+        string timeEmbeds;
+        using (g.Scope("add_time_proj"))
+        {
+            var column = g.Op("Reshape", [g.Op("Cast", [timeIds], OnnxAttribute.Int("to", (long)OnnxElementType.Float)), g.Int64Constant(-1, 1)]);
+            timeEmbeds = g.Op("Reshape", [SinusoidalEmbedding(g, column, dim), g.Int64Constant(-1, 6 * dim)]);
+        }
+        var added = g.Op("Concat", [g.ToCompute(textEmbeds, ioType), g.ToCompute(timeEmbeds, OnnxElementType.Float)], OnnxAttribute.Int("axis", 1));
+        using var _ = g.Scope("add_embedding");
+        var timeDim = arch.TimeEmbeddingDim;
+        added = Layers.Linear(g, added, arch.AdditionEmbeddingInputDim, timeDim, "linear_1");
+        return Layers.Linear(g, Layers.Silu(g, added), timeDim, timeDim, "linear_2");
     }
 
     /// <summary>diffusers Attention: bias-free q/k/v projections, output projection with bias.</summary>

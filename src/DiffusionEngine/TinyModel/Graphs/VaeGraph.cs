@@ -5,7 +5,8 @@ namespace DiffusionEngine.TinyModel.Graphs;
 /// <summary>
 /// diffusers' AutoencoderKL halves as ONNX graphs, the way the SD exporters split them:
 /// vae_decoder = post_quant_conv + Decoder (latent_sample [b,4,h,w] → sample [b,3,8h,8w]) and
-/// vae_encoder = Encoder + quant_conv, returning the latent distribution's mean (sample → latent_sample [b,4,h/8,w/8]).
+/// vae_encoder = Encoder + quant_conv, returning the latent distribution's mean (sample → latent_sample [b,4,h/8,w/8]),
+/// or, as current Optimum exports it, its parameters mean ‖ log-variance (sample → latent_parameters [b,8,h/8,w/8]).
 /// </summary>
 internal static class VaeGraph
 {
@@ -45,7 +46,8 @@ internal static class VaeGraph
         return g.Build();
     }
 
-    public static OnnxGraph BuildEncoder(VaeArchitecture arch, OnnxElementType ioType, OnnxElementType computeType, ulong seed)
+    public static OnnxGraph BuildEncoder(VaeArchitecture arch, OnnxElementType ioType, OnnxElementType computeType, ulong seed,
+        VaeEncoderOutput output = VaeEncoderOutput.LatentSample)
     {
         var g = new GraphBuilder("vae_encoder", computeType, ioType, seed);
         var image = g.ToCompute(g.Input("sample", ioType, "batch_size", VaeArchitecture.ImageChannels, "height", "width"), ioType);
@@ -78,6 +80,11 @@ internal static class VaeGraph
             moments = Layers.Conv2d(g, h, top, 2 * latent, 3, "conv_out");
         }
         moments = Layers.Conv2d(g, moments, 2 * latent, 2 * latent, 1, "quant_conv");
+        if (output == VaeEncoderOutput.LatentParameters)
+        {
+            g.Output(moments, "latent_parameters", ioType, "batch_size", 2 * latent, "latent_height", "latent_width");
+            return g.Build();
+        }
         var meanAndLogVariance = g.Op("Split", [moments], 2, OnnxAttribute.Int("axis", 1));
         g.Output(meanAndLogVariance[0], "latent_sample", ioType, "batch_size", latent, "latent_height", "latent_width");
         return g.Build();

@@ -42,15 +42,21 @@ internal sealed class ClipVocabularyFiles
         return new ClipVocabularyFiles(tokens, merges);
     }
 
-    /// <summary>Writes the four tokenizer files into <paramref name="directory"/>.</summary>
-    public void Write(string directory)
+    /// <summary>
+    /// Writes the four tokenizer files into <paramref name="directory"/>. <paramref name="padToken"/> is the token that pads
+    /// to the window: &lt;|endoftext|&gt; as SD 1.x's CLIP tokenizer, or "!" as SDXL's tokenizer_2 (OpenCLIP's).
+    /// </summary>
+    public void Write(string directory, string padToken = EndOfText)
     {
         Directory.CreateDirectory(directory);
+        var pad = $"\"pad_token\": \"{padToken}\"";
         WriteText(Path.Combine(directory, "vocab.json"), VocabJson());
         WriteText(Path.Combine(directory, "merges.txt"), MergesText());
-        WriteText(Path.Combine(directory, "tokenizer_config.json"), TokenizerConfigJson);
-        WriteText(Path.Combine(directory, "special_tokens_map.json"), SpecialTokensMapJson);
+        WriteText(Path.Combine(directory, "tokenizer_config.json"), TokenizerConfigJson.Replace(DefaultPadEntry, pad, StringComparison.Ordinal));
+        WriteText(Path.Combine(directory, "special_tokens_map.json"), SpecialTokensMapJson.Replace(DefaultPadEntry, pad, StringComparison.Ordinal));
     }
+
+    private const string DefaultPadEntry = "\"pad_token\": \"<|endoftext|>\"";
 
     /// <summary>As transformers saves it: json.dumps(indent=2, sort_keys=True, ensure_ascii=False) + newline.</summary>
     private string VocabJson()

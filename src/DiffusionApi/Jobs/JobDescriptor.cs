@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using DiffusionApi.Model;
+
+namespace DiffusionApi.Jobs;
+
+/// <summary>
+/// A job as data: everything any replica needs to run it and answer for it, and nothing bound to the process that
+/// accepted it (that lives in <see cref="JobHandle"/>). Serialized with <see cref="JobJson"/> into a shared queue and
+/// job store; immutable once made.
+/// </summary>
+/// <param name="Id">Server-generated, <c>job_</c> + 32 hex digits.</param>
+/// <param name="Spec">The validated request (seed resolved): the worker derives the engine requests from it.</param>
+/// <param name="Model">The model that runs it (a shared backend routes by it; equal to <c>Spec.Model</c>).</param>
+/// <param name="BatchKey">Jobs with equal keys may share one engine batch (<see cref="JobBatchKey.For"/>).</param>
+/// <param name="TraceParent">The W3C <c>traceparent</c> of the request that made the job: the worker's spans are its children.</param>
+/// <param name="CreatedAt">When the job was accepted; queue wait, batching delay and job duration count from it.</param>
+/// <param name="IdempotencyKey">The client's key: a second submission with it answers the first job (null: none).</param>
+/// <param name="Kind">Who collects the result: the waiting request (<see cref="JobKind.Sync"/>) or a poller (<see cref="JobKind.Async"/>).</param>
+public sealed record JobDescriptor(
+    string Id,
+    GenerationSpec Spec,
+    string Model,
+    string BatchKey,
+    string? TraceParent,
+    DateTimeOffset CreatedAt,
+    string? IdempotencyKey,
+    JobKind Kind)
+{
+    /// <summary>A new job for <paramref name="spec"/>, in the trace context of the current activity.</summary>
+    public static JobDescriptor Create(GenerationSpec spec, JobKind kind, string? idempotencyKey, TimeProvider time) =>
+        new("job_" + Guid.NewGuid().ToString("N"), spec, spec.Model, JobBatchKey.For(spec), CurrentTraceParent(), time.GetUtcNow(), idempotencyKey, kind);
+
+    private static string? CurrentTraceParent() =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? activity.Id : null;
+}
+
+/// <summary>Who collects a job's result, which decides how long its record is kept and whether /v1/jobs shows it.</summary>
+public enum JobKind
+{
+    /// <summary>The submitting request waits for it (/v1/generate, /v1/images/generations). Kept briefly after it finishes, never listed.</summary>
+    Sync,
+
+    /// <summary>POST /v1/jobs: polled on /v1/jobs/{id}; kept, with its images, for the retention period, then answered 410.</summary>
+    Async,
+}

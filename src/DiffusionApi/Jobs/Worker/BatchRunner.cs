@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using DiffusionApi.Engine;
+using DiffusionApi.Options;
+using DiffusionApi.Telemetry;
+using DiffusionEngine.Pipelines;
+using Microsoft.Extensions.Options;
+
+namespace DiffusionApi.Jobs.Worker;
+
+/// <summary>
+/// Runs one leased batch on the engine: starts the jobs still wanted, runs their images in engine calls of at most
+/// <see cref="BatchingOptions.MaxBatchSize"/> off the host's threads, and returns the images for the
+/// <see cref="JobFinisher"/>. The engine stops early only when every job of the batch is stopping (cancelled by its
+/// clients) or the service gives up; then the jobs are cancelled, or given back to the queue. A failing engine call
+/// fails the batch's own jobs here.
+/// Concurrency: one batch at a time, from the worker's loop.
+/// </summary>
+public sealed partial class BatchRunner(
+    HeldJobs held,
+    JobLifecycle lifecycle,
+    DiffusionMetrics metrics,
+    IOptions<BatchingOptions> batching,
+    TimeProvider time,
+    ILogger<BatchRunner> logger)
+{
+    private readonly int _maxBatchSize = batching.Value.MaxBatchSize;
+
+    /// <returns>The generated batch, or null when no job of it is left to finish (none started, cancelled, failed, given back).</returns>
+    public async Task<FinishedBatch?> RunAsync(IGenerationEngine engine, IReadOnlyList<LeasedJob> batch, CancellationToken abort)
+    {
+        // 1. Start the jobs still wanted; record their queue wait as a span of each job's own trace.
+        var jobs = new List<RunningJob>(batch.Count);
+        foreach (var leased in batch)
+        {
+            if (await held.StartAsync(leased) is not { } job) continue;
+            ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.QueueWaitSpan, ActivityKind.Internal, JobTrace.ParentOf(job.Job), startTime: job.Job.CreatedAt)?.Dispose();
+            using (logger.BeginScope(JobTrace.LogScope(job.Job))) LogJobStarted(logger, job.Job.Id, batch.Count, (time.GetUtcNow() - job.Job.CreatedAt).TotalMilliseconds);
+            jobs.Add(job);
+        }
+        if (jobs.Count == 0) return null;
+        var requests = new List<GenerationRequest>();
+        foreach (var job in jobs) requests.AddRange(job.Job.Spec.ToEngineRequests());
+
+        // 2. One span for the engine work, in the head job's trace and linked from the others'.
+        var links = new List<ActivityLink>(jobs.Count - 1);
+        for (var i = 1; i < jobs.Count; i++) links.Add(new ActivityLink(JobTrace.ParentOf(jobs[i].Job)));
+        using var activity = ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.BatchSpan, ActivityKind.Internal, JobTrace.ParentOf(jobs[0].Job), links: links);
+        activity?.SetTag("diffusion.batch.jobs", jobs.Count);
+        activity?.SetTag("diffusion.batch.images", requests.Count);
+
+        // 3. The engine stops early only when every job of the batch is stopping, or the service gives up.
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        var stillWanted = jobs.Count;
+        var registrations = new List<CancellationTokenRegistration>(jobs.Count);
+        foreach (var job in jobs)
+        {
+            registrations.Add(job.Stopping.Register(() =>
+            {
+                if (Interlocked.Decrement(ref stillWanted) == 0) cancel.Cancel();
+            }));
+        }
+        var progress = new ProgressPump(jobs, lifecycle, metrics);
+        try
+        {
+            var images = new List<GeneratedImage>(requests.Count);
+            for (var offset = 0; offset < requests.Count; offset += _maxBatchSize)
+            {
+                var chunk = requests.GetRange(offset, Math.Min(_maxBatchSize, requests.Count - offset));
+                metrics.BatchRan(chunk.Count);
+                // The engine blocks its thread for the whole call: keep it off the host's threads.
+                images.AddRange(await Task.Run(() => engine.Generate(chunk, progress, cancel.Token), CancellationToken.None));
+            }
+            metrics.ImagesGenerated(images.Count);
+            return new FinishedBatch(jobs, images, engine.Model);
+        }
+        catch (Exception) when (cancel.IsCancellationRequested)
+        {
+            // Cancelled between steps (OperationCanceledException) or inside an ORT run (RunOptions.Terminate makes ORT throw its own error).
+            foreach (var job in jobs)
+            {
+                if (abort.IsCancellationRequested) await held.ReleaseAsync(job);
+                else await held.FinishAsync(job, JobOutcome.Cancelled);
+            }
+            return null;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            LogBatchFailed(logger, string.Join(",", jobs.Select(j => j.Job.Id)), ex);
+            foreach (var job in jobs) await held.FinishAsync(job, JobOutcome.Failed($"image generation failed: {ex.Message}"));
+            return null;
+        }
+        finally
+        {
+            foreach (var registration in registrations) await registration.DisposeAsync();
+            await progress.DisposeAsync();
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Job {JobId} started in a batch of {BatchJobs} jobs after {QueueWaitMs:F1} ms in the queue")]
+    private static partial void LogJobStarted(ILogger logger, string jobId, int batchJobs, double queueWaitMs);
+
+    [LoggerMessage(2, LogLevel.Error, "Batch of jobs {JobIds} failed in the engine")]
+    private static partial void LogBatchFailed(ILogger logger, string jobIds, Exception exception);
+}

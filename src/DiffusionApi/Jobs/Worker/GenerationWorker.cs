@@ -1,0 +1,149 @@
+using System.Threading.Channels;
+using DiffusionApi.Engine;
+using DiffusionApi.Options;
+using Microsoft.Extensions.Options;
+
+namespace DiffusionApi.Jobs.Worker;
+
+/// <summary>
+/// The worker's loop and its life: once <see cref="EngineStartup"/> has the model ready, it leases batch after batch
+/// from the <see cref="IJobQueue"/>, runs each with the <see cref="BatchRunner"/> and hands it to the
+/// <see cref="JobFinisher"/> through a one-batch hand-off (encoding and storing batch n overlap the engine work of
+/// batch n+1; a slow store holds the engine back by one batch at most), while <see cref="HeldJobs"/> renews the leases.
+/// On host stop it drains: the queue stops taking jobs, and what was accepted runs until the host's shutdown timeout;
+/// then the engine is stopped, held jobs are given back, and jobs no other worker will serve fail (503 to their
+/// clients). The drain runs in the host's "stopping" phase, before any hosted service stops, so Kestrel still listens
+/// meanwhile: new jobs get 503 with Retry-After and /health/ready answers 503, instead of connections being refused.
+/// Concurrency: the engine is called from this loop only, one batch at a time.
+/// </summary>
+public sealed partial class GenerationWorker(
+    EngineStartup startup,
+    IJobQueue queue,
+    HeldJobs held,
+    BatchRunner runner,
+    JobFinisher finisher,
+    JobLifecycle lifecycle,
+    ModelHost host,
+    IOptions<BatchingOptions> batching,
+    IHostApplicationLifetime lifetime,
+    ILogger<GenerationWorker> logger) : BackgroundService, IHostedLifecycleService
+{
+    /// <summary>Engine batches done and waiting to be finished while the engine runs the next.</summary>
+    public const int HandOffCapacity = 1;
+
+    private readonly CancellationTokenSource _abort = new();
+    private readonly BatchLimits _limits = new(batching.Value.MaxBatchSize, TimeSpan.FromMilliseconds(batching.Value.MaxDelayMs));
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // New jobs get 503 from the moment the host is asked to stop, before the server closes its listeners.
+        lifetime.ApplicationStopping.Register(BeginDraining);
+        return base.StartAsync(cancellationToken);
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Drains before the server stops: the host calls this on every lifecycle service before it stops any of them
+    /// (Kestrel included), with the token of the same shutdown timeout.
+    /// </summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) => DrainAsync(cancellationToken);
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override Task StopAsync(CancellationToken cancellationToken) => DrainAsync(cancellationToken);
+
+    public override void Dispose()
+    {
+        _abort.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var abort = _abort.Token;
+        var (engine, failure) = await startup.LoadAsync(abort);
+        if (engine is null)
+        {
+            queue.StopAccepting();
+            await FailUnservedAsync(failure!);
+            return;
+        }
+
+        var handOff = Channel.CreateBounded<FinishedBatch>(new BoundedChannelOptions(HandOffCapacity) { SingleReader = true, SingleWriter = true });
+        var finishing = finisher.RunAsync(handOff.Reader, abort);
+        using var stopRenewing = new CancellationTokenSource();
+        var renewing = held.KeepLeasesAsync(stopRenewing.Token);
+        var drained = false;
+        try
+        {
+            while (await queue.LeaseBatchAsync(held.WorkerId, _limits, abort) is { } batch)
+            {
+                if (await runner.RunAsync(engine, batch, abort) is not { } done) continue;
+                try
+                {
+                    await handOff.Writer.WriteAsync(done, abort);
+                }
+                catch (OperationCanceledException)
+                {
+                    foreach (var job in done.Jobs) await held.ReleaseAsync(job);
+                    throw;
+                }
+            }
+            drained = true;
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            handOff.Writer.TryComplete();
+            await finishing;
+            await stopRenewing.CancelAsync();
+            await renewing;
+            await FailUnservedAsync("the service stopped before this job could finish");
+        }
+        if (drained) LogDrained(logger);
+    }
+
+    private async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        BeginDraining();
+        if (ExecuteTask is null) return;
+        // The host's shutdown timeout (Diffusion:ShutdownTimeoutSeconds) cancels the token: then abort what is left.
+        await using var registration = cancellationToken.Register(_abort.Cancel);
+        try
+        {
+            await ExecuteTask.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            await Task.WhenAny(ExecuteTask, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
+        }
+    }
+
+    private void BeginDraining()
+    {
+        if (host.IsDraining) return;
+        host.SetDraining();
+        queue.StopAccepting();
+        LogDraining(logger, queue.Stats.Depth);
+    }
+
+    /// <summary>Fails the jobs that no worker will serve once this one stops (a shared queue keeps them for others).</summary>
+    private async Task FailUnservedAsync(string reason)
+    {
+        foreach (var job in await queue.TakeUnservedAsync())
+        {
+            await lifecycle.TryFinishAsync(job, fence: null, JobOutcome.Failed(reason, aborted: true));
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Draining: no new jobs; {QueueDepth} queued jobs will finish")]
+    private static partial void LogDraining(ILogger logger, int queueDepth);
+
+    [LoggerMessage(2, LogLevel.Information, "Queue drained; worker stopped")]
+    private static partial void LogDrained(ILogger logger);
+}

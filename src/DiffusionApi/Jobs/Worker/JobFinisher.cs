@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using DiffusionApi.Storage;
+using DiffusionApi.Telemetry;
+using DiffusionEngine.Imaging;
+using DiffusionEngine.Pipelines;
+using DiffusionEngine.Schedulers;
+
+namespace DiffusionApi.Jobs.Worker;
+
+/// <summary>
+/// Finishes the jobs of the batches the engine is done with: encodes each image (with its A1111 infotext), puts it in
+/// the <see cref="IImageStore"/> and completes the job with the image ids. It runs beside the engine loop, fed through
+/// a bounded hand-off, so encoding and storing batch n overlap the UNet work of batch n+1. Images of a job whose result
+/// the store refuses (its lease was lost) or that fails half-way are deleted again: nothing half-written stays.
+/// Concurrency: one loop (<see cref="RunAsync"/>) per worker.
+/// </summary>
+public sealed partial class JobFinisher(HeldJobs held, IImageStore store, TimeProvider time, ILogger<JobFinisher> logger)
+{
+    /// <summary>Finishes every batch handed off, until the hand-off completes and is empty.</summary>
+    /// <param name="batches">The hand-off from the engine loop.</param>
+    /// <param name="abort">The service gives up: jobs not finished by then are given back instead (and failed by the worker when nobody else serves them).</param>
+    public async Task RunAsync(ChannelReader<FinishedBatch> batches, CancellationToken abort)
+    {
+        await foreach (var batch in batches.ReadAllAsync(CancellationToken.None))
+        {
+            var offset = 0;
+            foreach (var job in batch.Jobs)
+            {
+                var count = job.Job.Spec.Count;
+                await FinishAsync(job, batch.Images.Skip(offset).Take(count).ToArray(), batch.Model, abort);
+                offset += count;
+            }
+        }
+    }
+
+    private async Task FinishAsync(RunningJob job, GeneratedImage[] images, ModelInfo model, CancellationToken abort)
+    {
+        using var scope = logger.BeginScope(JobTrace.LogScope(job.Job));
+        if (job.Stopping.IsCancellationRequested)
+        {
+            await held.FinishAsync(job, JobOutcome.Cancelled);
+            return;
+        }
+        var stored = new List<JobImageRef>(images.Length);
+        try
+        {
+            abort.ThrowIfCancellationRequested();
+            var spec = job.Job.Spec;
+            var contentType = spec.OutputFormat.ContentType();
+            var sampler = SchedulerFactory.DisplayNameOf(spec.Scheduler ?? model.DefaultScheduler);
+            var parent = JobTrace.ParentOf(job.Job);
+            foreach (var image in images)
+            {
+                byte[] bytes;
+                using (ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.ImageEncodeSpan, ActivityKind.Internal, parent))
+                {
+                    bytes = ImageEncoder.Encode(image, spec.OutputFormat, InfoText.Format(image.Request, sampler, model.Name), spec.OutputQuality);
+                }
+                using (ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.StorageSpan, ActivityKind.Internal, parent))
+                {
+                    stored.Add(new JobImageRef(image.Seed, await store.PutAsync(job.Job.Id, bytes, contentType, abort), contentType));
+                }
+            }
+            if (await held.FinishAsync(job, JobOutcome.Succeeded(stored)))
+            {
+                LogJobSucceeded(logger, job.Job.Id, stored.Count, (time.GetUtcNow() - job.Job.CreatedAt).TotalMilliseconds);
+                return;
+            }
+            LogResultDiscarded(logger, job.Job.Id);
+            await DeleteAsync(stored);
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            await DeleteAsync(stored);
+            await held.ReleaseAsync(job);
+        }
+        catch (Exception ex)
+        {
+            LogJobFailed(logger, job.Job.Id, ex);
+            await DeleteAsync(stored);
+            await held.FinishAsync(job, JobOutcome.Failed($"encoding or storing the image failed: {ex.Message}"));
+        }
+    }
+
+    private async Task DeleteAsync(List<JobImageRef> stored)
+    {
+        foreach (var image in stored)
+        {
+            try
+            {
+                await store.DeleteAsync(image.ImageId, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                // The retention sweep removes it later.
+                LogDeleteFailed(logger, image.ImageId, ex);
+            }
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Job {JobId} succeeded with {ImageCount} images in {DurationMs:F1} ms")]
+    private static partial void LogJobSucceeded(ILogger logger, string jobId, int imageCount, double durationMs);
+
+    [LoggerMessage(2, LogLevel.Error, "Job {JobId} failed while encoding or storing its images")]
+    private static partial void LogJobFailed(ILogger logger, string jobId, Exception exception);
+
+    [LoggerMessage(3, LogLevel.Warning, "Job {JobId}'s images were discarded: the job was taken over by another worker or finished meanwhile")]
+    private static partial void LogResultDiscarded(ILogger logger, string jobId);
+
+    [LoggerMessage(4, LogLevel.Warning, "Could not delete image {ImageId} of a discarded result; the retention sweep will")]
+    private static partial void LogDeleteFailed(ILogger logger, string imageId, Exception exception);
+}

@@ -1,0 +1,38 @@
+using DiffusionApi.Extensions;
+
+namespace DiffusionApi.Model;
+
+/// <summary>
+/// The /v1 surface's answer to fields its bodies do not declare: what A1111 (<c>/sdapi/v1/txt2img</c>), ComfyUI,
+/// diffusers and OpenAI call our fields, and the OpenAI and A1111 fields this surface cannot honour. Every endpoint of
+/// the surface carries it (<see cref="JsonRequestBodyExtensions.WithJsonBody"/>); an unknown field is always a
+/// 400, this table only makes its message say what to send instead.
+/// </summary>
+public static class V1FieldAdvice
+{
+    public static JsonFieldAdvice Table { get; } = new JsonFieldAdvice()
+        .UseInstead("prompt", null, "text", "input", "positive_prompt")
+        .UseInstead("negative_prompt", null, "negative", "negativePrompt", "negative-prompt", "neg_prompt", "negative_text", "uc")
+        .UseInstead("size", "\"WIDTHxHEIGHT\", e.g. \"768x512\"", "width", "height", "resolution", "dimensions")
+        .UseInstead("steps", null, "num_inference_steps", "sampling_steps", "num_steps", "step", "n_steps")
+        .UseInstead("guidance_scale", null, "cfg_scale", "cfg", "guidance", "scale", "cfgScale")
+        .UseInstead("scheduler", "an id from GET /v1/schedulers", "sampler_name", "sampler", "sampler_index", "scheduler_name", "sampler_id")
+        .UseInstead("seed", null, "noise_seed", "manual_seed", "random_seed")
+        .UseInstead("n", null, "batch_size", "num_images", "num_images_per_prompt", "n_iter", "count", "num_outputs")
+        .UseInstead("output_format", null, "format", "image_format", "file_format", "output_type")
+        .UseInstead("output_compression", null, "jpeg_quality", "webp_quality", "compression")
+        .UseInstead("response_format", null, "response_type")
+        .NotSupported("style", "DALL·E 3's vivid/natural styles have no Stable Diffusion equivalent; describe the style in the prompt")
+        .NotSupported("stream", "partial images are not streamed; POST /v1/jobs and GET /v1/jobs/{id}/events report progress")
+        .NotSupported("partial_images", "partial images are not streamed; POST /v1/jobs and GET /v1/jobs/{id}/events report progress")
+        .NotSupported("subseed", "variation seeds are not supported")
+        .NotSupported("subseed_strength", "variation seeds are not supported")
+        .NotSupported("enable_hr", "hires fix is not supported; ask for the size you want")
+        .NotSupported("restore_faces", "face restoration is not supported")
+        .NotSupported("tiling", "tiling is not supported")
+        .NotSupported("clip_skip", "CLIP skip is not supported")
+        .NotSupported("init_images", "image-to-image is not supported by this endpoint")
+        .NotSupported("mask", "inpainting is not supported by this endpoint")
+        .NotSupported("denoising_strength", "image-to-image is not supported by this endpoint")
+        .NotSupported("override_settings", "server settings cannot be changed per request");
+}

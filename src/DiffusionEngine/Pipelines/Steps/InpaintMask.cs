@@ -1,0 +1,100 @@
+using DiffusionEngine.Imaging;
+
+namespace DiffusionEngine.Pipelines.Steps;
+
+/// <summary>
+/// The mask-preparation step of inpainting, per image at the output size: the pixel mask (1 = repaint) read by the
+/// request's <see cref="MaskConvention"/>, optionally Gaussian-blurred (A1111's mask_blur), binarized at 0.5 for the
+/// model (diffusers' <c>do_binarize</c>), and downsampled to latent size by nearest neighbour (diffusers'
+/// <c>interpolate(mask, size=(h/8, w/8))</c>: latent (y, x) takes pixel (8y, 8x)). The blurred mask, before
+/// binarizing, is the paste-back alpha.
+/// </summary>
+internal static class InpaintMask
+{
+    /// <param name="image">The init image at the output size.</param>
+    /// <param name="mask">The mask at the output size, or null for the transparency convention on the image itself.</param>
+    /// <param name="convention">How the mask marks the area to repaint.</param>
+    /// <param name="blur">Gaussian standard deviation in pixels; 0 for none.</param>
+    /// <param name="modelMask">Receives the binary pixel mask [H·W] the model and the masked image use.</param>
+    /// <param name="pasteBackAlpha">Receives the blurred mask [H·W] in [0, 1], the weight of the generated pixel in the paste-back.</param>
+    /// <param name="latentMask">Receives the binary latent mask [H/8·W/8].</param>
+    /// <exception cref="ArgumentException">The mask selects no pixel to repaint.</exception>
+    public static void Prepare(RgbaImage image, RgbaImage? mask, MaskConvention convention, int blur,
+        Span<float> modelMask, Span<float> pasteBackAlpha, Span<float> latentMask)
+    {
+        var width = image.Width;
+        var height = image.Height;
+        var source = (mask ?? image).Pixels;
+        for (var p = 0; p < modelMask.Length; p++)
+        {
+            var alpha = source[4 * p + 3];
+            pasteBackAlpha[p] = convention == MaskConvention.Transparency
+                ? alpha == 0 ? 1f : 0f
+                : Luma(source[4 * p], source[4 * p + 1], source[4 * p + 2], alpha) >= 128 ? 1f : 0f;
+        }
+        if (blur > 0) GaussianBlur(pasteBackAlpha, width, height, blur);
+
+        var any = false;
+        for (var p = 0; p < modelMask.Length; p++)
+        {
+            modelMask[p] = pasteBackAlpha[p] >= 0.5f ? 1f : 0f;
+            any |= modelMask[p] != 0f;
+        }
+        if (!any) throw new ArgumentException("the mask selects no pixel to repaint (every pixel is kept)", nameof(mask));
+
+        var latentWidth = width / 8;
+        for (var y = 0; y < height / 8; y++)
+        {
+            for (var x = 0; x < latentWidth; x++) latentMask[y * latentWidth + x] = modelMask[8 * y * width + 8 * x];
+        }
+    }
+
+    /// <summary>
+    /// PIL's RGB→L conversion (ITU-R 601-2 luma, L = (19595 R + 38470 G + 7471 B + 2^15) >> 16) of the pixel composited
+    /// over black, so transparent mask pixels count as black (keep).
+    /// </summary>
+    private static int Luma(byte red, byte green, byte blue, byte alpha)
+    {
+        int r = red, g = green, b = blue;
+        if (alpha != 255)
+        {
+            r = (r * alpha + 127) / 255;
+            g = (g * alpha + 127) / 255;
+            b = (b * alpha + 127) / 255;
+        }
+        return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
+    }
+
+    /// <summary>
+    /// In-place separable Gaussian blur with standard deviation <paramref name="sigma"/> pixels, kernel truncated at
+    /// 3σ (so a pixel farther than ⌈3σ⌉ from every masked pixel stays exactly 0), edges extended.
+    /// </summary>
+    private static void GaussianBlur(Span<float> values, int width, int height, int sigma)
+    {
+        var radius = 3 * sigma;
+        var kernel = new float[2 * radius + 1];
+        var sum = 0.0;
+        for (var i = -radius; i <= radius; i++) sum += Math.Exp(-(double)i * i / (2.0 * sigma * sigma));
+        for (var i = -radius; i <= radius; i++) kernel[i + radius] = (float)(Math.Exp(-(double)i * i / (2.0 * sigma * sigma)) / sum);
+
+        var scratch = new float[values.Length];
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var total = 0f;
+                for (var k = -radius; k <= radius; k++) total += kernel[k + radius] * values[y * width + Math.Clamp(x + k, 0, width - 1)];
+                scratch[y * width + x] = total;
+            }
+        }
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var total = 0f;
+                for (var k = -radius; k <= radius; k++) total += kernel[k + radius] * scratch[Math.Clamp(y + k, 0, height - 1) * width + x];
+                values[y * width + x] = total;
+            }
+        }
+    }
+}

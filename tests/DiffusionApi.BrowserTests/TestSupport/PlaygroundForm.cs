@@ -1,0 +1,33 @@
+namespace DiffusionApi.BrowserTests.TestSupport;
+
+/// <summary>The playground's form as a user fills it: a small, fast request by default (64×64, 2 steps).</summary>
+public static class PlaygroundForm
+{
+    /// <summary>Types the prompt, size and steps; a count, a locked seed and a negative prompt when given.</summary>
+    public static async Task FillRequestAsync(this PageSession page, string prompt, int size = 64, int steps = 2, int? count = null, string? seed = null, string? negativePrompt = null)
+    {
+        await page.FillAsync("#prompt", prompt);
+        if (negativePrompt is not null) await page.FillAsync("#negative-prompt", negativePrompt);
+        await page.FillAsync("#width", size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.FillAsync("#height", size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.FillAsync("#steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (count is { } n) await page.FillAsync("#count", n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (seed is not null)
+        {
+            await page.SetCheckedAsync("#seed-random", false);
+            await page.FillAsync("#seed", seed);
+        }
+    }
+
+    /// <summary>Clicks Generate and waits until the gallery holds this many images, all decoded.</summary>
+    public static async Task GenerateAsync(this PageSession page, int images = 1)
+    {
+        await page.Page.ClickAsync("#generate");
+        await page.WaitForGalleryAsync(images);
+    }
+
+    public static Task WaitForGalleryAsync(this PageSession page, int images) =>
+        page.WaitUntilAsync(
+            $"document.querySelectorAll('#gallery img').length === {images} && [...document.querySelectorAll('#gallery img')].every(i => i.complete && i.naturalWidth > 0)",
+            $"{images} image(s) in the gallery");
+}

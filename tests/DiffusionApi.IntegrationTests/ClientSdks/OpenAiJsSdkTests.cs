@@ -1,0 +1,30 @@
+using System.Text.Json;
+using DiffusionApi.IntegrationTests.TestSupport;
+using DiffusionApi.Testing;
+using Xunit;
+
+namespace DiffusionApi.IntegrationTests.ClientSdks;
+
+/// <summary>The official OpenAI JS SDK (`openai` on npm) against the real service process.</summary>
+public sealed class OpenAiJsSdkTests
+{
+    [JsClientSdkFact]
+    public async Task ImagesGenerate_ReturnsImagesWithSeedsJavaScriptReadsExactly()
+    {
+        await using var service = await ServiceProcess.StartAsync(SharedTinyModel.Directory);
+        var body = """{"prompt":"a red apple","n":2,"size":"64x64","steps":2,"response_format":"b64_json"}""";
+
+        var (exitCode, output, error) = await JsClientSdk.RunAsync("images-generate.mjs", null, service.BaseAddress.ToString().TrimEnd('/'), body);
+
+        Assert.True(exitCode == 0, $"node exited with {exitCode}: {error}");
+        using var result = JsonDocument.Parse(output);
+        var data = result.RootElement.GetProperty("data");
+        Assert.Equal(2, data.GetArrayLength());
+        foreach (var image in data.EnumerateArray())
+        {
+            Assert.True(image.GetProperty("seed_is_safe_integer").GetBoolean(), $"seed {image.GetProperty("seed")} is not a safe JS integer");
+            Assert.True(image.GetProperty("bytes").GetInt32() > 0);
+        }
+        Assert.Equal(data[0].GetProperty("seed").GetUInt64() + 1, data[1].GetProperty("seed").GetUInt64());
+    }
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DiffusionApi.Jobs;
+using DiffusionApi.Model;
+using DiffusionEngine.Imaging;
+using DiffusionEngine.Pipelines;
+
+namespace DiffusionApi.IntegrationTests.Jobs;
+
+/// <summary>A job descriptor is data: it survives its wire form unchanged, and its batch key is one rule.</summary>
+public sealed class JobDescriptorTests
+{
+    private static readonly GenerationSpec Spec = new("tiny-sd", "a lighthouse, at dusk", "fog", 512, 768, 30, 6.5f, ulong.MaxValue - 3, 4,
+        "dpm++2m-karras", ImageFormat.Webp, RngKind.Gpu, ResponseFormat.Url, "user-7");
+
+    [Fact]
+    public void Descriptor_RoundTripsThroughJobJson_Unchanged()
+    {
+        using var request = new Activity("request").SetIdFormat(ActivityIdFormat.W3C).Start();
+        var job = JobDescriptor.Create(Spec, JobKind.Async, "idem-1", TimeProvider.System);
+
+        var json = JobJson.Serialize(job);
+        var back = JobJson.Deserialize<JobDescriptor>(json);
+
+        Assert.Equal(json, JobJson.Serialize(back));
+        Assert.Equal(job, back);
+        Assert.Equal(request.Id, back.TraceParent);
+        Assert.Equal(request.TraceId.ToString(), JobTrace.TraceIdOf(back));
+        Assert.Equal(Spec.ToEngineRequests(), back.Spec.ToEngineRequests());
+    }
+
+    [Fact]
+    public void EverySpecProperty_IsPartOfTheWireForm()
+    {
+        // A field added to the spec without a wire form would silently vanish on its way to another replica.
+        var json = JsonDocument.Parse(JobJson.Serialize(Spec)).RootElement;
+
+        foreach (var property in typeof(GenerationSpec).GetProperties().Where(p => p.GetIndexParameters().Length == 0))
+            Assert.True(json.TryGetProperty(JobJson.Options.PropertyNamingPolicy!.ConvertName(property.Name), out _), $"{property.Name} is missing from {json}");
+        Assert.Equal("Webp", json.GetProperty("outputFormat").GetString());
+    }
+
+    [Fact]
+    public void Snapshot_RoundTripsThroughJobJson_Unchanged()
+    {
+        var job = JobDescriptor.Create(Spec, JobKind.Sync, null, TimeProvider.System);
+        var snapshot = new JobSnapshot(job, JobState.Failed, 3, 30, true, null, 2, [new JobImageRef(9, "0123456789abcdef0123456789abcdef", "image/webp")],
+            new JobFailure("encoding or storing the image failed", false), DateTimeOffset.UnixEpoch);
+
+        var json = JobJson.Serialize(snapshot);
+
+        Assert.Equal(json, JobJson.Serialize(JobJson.Deserialize<JobSnapshot>(json)));
+    }
+
+    [Fact]
+    public void WithoutATraceContext_TheDescriptorHasNoTraceParent()
+    {
+        Activity.Current = null;
+
+        var job = JobDescriptor.Create(Spec, JobKind.Sync, null, TimeProvider.System);
+
+        Assert.Null(job.TraceParent);
+        Assert.Equal("", JobTrace.TraceIdOf(job));
+        Assert.Matches("^job_[0-9a-f]{32}$", job.Id);
+    }
+
+    [Fact]
+    public void BatchKey_IsEqualForJobsTheEngineCanRunTogether()
+    {
+        var other = Spec with { Prompt = "something else", NegativePrompt = "", GuidanceScale = 1, Seed = 1, Count = 1, Rng = RngKind.Cpu, OutputFormat = ImageFormat.Png, User = null };
+
+        Assert.Equal(JobBatchKey.For(Spec), JobBatchKey.For(other));
+        Assert.Equal("512x768/30/dpm++2m-karras/tiny-sd", JobBatchKey.For(Spec));
+    }
+
+    public static TheoryData<GenerationSpec> Incompatible() =>
+    [
+        Spec with { Model = "other" },
+        Spec with { Width = 768 },
+        Spec with { Height = 512 },
+        Spec with { Steps = 31 },
+        Spec with { Scheduler = "euler" },
+        Spec with { Scheduler = null },
+    ];
+
+    [Theory]
+    [MemberData(nameof(Incompatible))]
+    public void BatchKey_DiffersWhenModelSizeStepsOrSchedulerDiffer(GenerationSpec other)
+    {
+        Assert.NotEqual(JobBatchKey.For(Spec), JobBatchKey.For(other));
+    }
+}
