@@ -1,6 +1,6 @@
 namespace DiffusionEngine.Pipelines;
 
-/// <summary>Whether <see cref="StableDiffusionPipeline.Load"/> runs an optimised copy of the model's graphs.</summary>
+/// <summary>Whether <see cref="DiffusionPipeline.Load"/> runs an optimised copy of the model's graphs.</summary>
 public enum ModelOptimization
 {
     /// <summary>Load the model's own graphs.</summary>

@@ -21,13 +21,13 @@ public sealed class OptimizedModelCacheTests : IDisposable
         var options = new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu, Optimize = ModelOptimization.Auto, OptimizedModelCache = cache };
 
         using (var logs = new CollectingLoggerFactory())
-        using (var pipeline = StableDiffusionPipeline.Load(model, options, logs))
+        using (var pipeline = DiffusionPipeline.Load(model, options, logs))
         {
             Assert.Equal("model", pipeline.Model.Name); // the user's folder, not the cache copy
             Assert.Contains(logs.Entries, e => e.Message.Contains("runs optimised graphs (cpu-fp32)") && e.Message.Contains("written now: True"));
         }
         using (var logs = new CollectingLoggerFactory())
-        using (StableDiffusionPipeline.Load(model, options, logs))
+        using (DiffusionPipeline.Load(model, options, logs))
         {
             Assert.Contains(logs.Entries, e => e.Message.Contains("written now: False"));
         }
@@ -59,7 +59,7 @@ public sealed class OptimizedModelCacheTests : IDisposable
         File.WriteAllText(cacheThatIsAFile, "x");
         using var logs = new CollectingLoggerFactory();
 
-        using var pipeline = StableDiffusionPipeline.Load(model,
+        using var pipeline = DiffusionPipeline.Load(model,
             new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu, Optimize = ModelOptimization.Auto, OptimizedModelCache = cacheThatIsAFile }, logs);
 
         Assert.Contains(logs.Entries, e => e.Message.StartsWith("Could not optimise model model; loading its own graphs", StringComparison.Ordinal));
@@ -73,11 +73,11 @@ public sealed class OptimizedModelCacheTests : IDisposable
         var cache = Path.Combine(_directory.Path, "cache");
         TinyModelBuilder.Write(model, new TinyModelOptions());
         var options = new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu, Optimize = ModelOptimization.Auto, OptimizedModelCache = cache };
-        StableDiffusionPipeline.Load(model, options).Dispose();
+        DiffusionPipeline.Load(model, options).Dispose();
         File.WriteAllBytes(Path.Combine(Directory.GetDirectories(cache).Single(), "unet", "model.onnx"), [1, 2, 3]);
         using var logs = new CollectingLoggerFactory();
 
-        using var pipeline = StableDiffusionPipeline.Load(model, options, logs);
+        using var pipeline = DiffusionPipeline.Load(model, options, logs);
 
         Assert.Contains(logs.Entries, e => e.Message.StartsWith("Could not optimise model model; loading its own graphs", StringComparison.Ordinal));
         Assert.Single(pipeline.Generate([new GenerationRequest { Prompt = "x", Width = 64, Height = 64, Steps = 2 }]));

@@ -98,8 +98,8 @@ public sealed class OptimizedModelEquivalenceTests(OptimizedTinyModelFixture mod
 
     private double ImagePsnr(string optimizedFolder)
     {
-        using var original = StableDiffusionPipeline.Load(models.Original, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu });
-        using var optimized = StableDiffusionPipeline.Load(optimizedFolder, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu });
+        using var original = DiffusionPipeline.Load(models.Original, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu });
+        using var optimized = DiffusionPipeline.Load(optimizedFolder, new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu });
         var request = new GenerationRequest { Prompt = "a lighthouse at dusk", Width = 64, Height = 64, Steps = 8, Seed = 42 };
         var a = original.Generate([request])[0].Rgb;
         var b = optimized.Generate([request])[0].Rgb;

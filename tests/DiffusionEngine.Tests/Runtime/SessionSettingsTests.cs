@@ -90,7 +90,7 @@ public sealed class SessionSettingsTests(TinyModelFixture models)
             ExecutionProvider = ExecutionProviderKind.Cpu,
             Session = new SessionTuning { IoBinding = false, CpuArena = false, MemoryPattern = false, AllowSpinning = false },
         };
-        using var pipeline = StableDiffusionPipeline.Load(models.DefaultModel, tuned);
+        using var pipeline = DiffusionPipeline.Load(models.DefaultModel, tuned);
         var request = new GenerationRequest { Prompt = "a red apple", Width = 64, Height = 64, Steps = 4, Seed = 5 };
 
         var expected = models.Pipeline.Generate([request])[0].Rgb;
