@@ -9,5 +9,8 @@ var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
     CreateTinyModelCommand.Create(),
     NoiseCommand.Create(),
     BenchCommand.Create(),
+    OptimizeCommand.Create(),
+    BenchUNetCommand.Create(),
+    CompareImagesCommand.Create(),
 };
 return root.Parse(args).Invoke();

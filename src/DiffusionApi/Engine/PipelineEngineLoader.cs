@@ -19,9 +19,9 @@ public sealed partial class PipelineEngineLoader(
     {
         var options = modelOptions.Value;
         var directory = options.Path;
+        var dataDirectory = DataDirectory.Resolve(serviceOptions.Value);
         if (directory.Length == 0)
         {
-            var dataDirectory = DataDirectory.Resolve(serviceOptions.Value);
             directory = TinyModelBuilder.EnsureDefault(dataDirectory, target => LogWritingTinyModel(_logger, target));
             LogUsingTinyModel(_logger, directory);
         }
@@ -31,6 +31,15 @@ public sealed partial class PipelineEngineLoader(
             ExecutionProvider = Enum.Parse<ExecutionProviderKind>(options.ExecutionProvider, ignoreCase: true),
             IntraOpThreads = options.IntraOpThreads,
             MaxPromptChunks = limits.Value.MaxPromptChunks,
+            Optimize = Enum.Parse<ModelOptimization>(options.Optimize, ignoreCase: true),
+            OptimizedModelCache = Path.Combine(dataDirectory, "optimized"),
+            Cuda = new CudaSettings
+            {
+                ConvAlgorithmSearch = options.CudaConvAlgorithmSearch,
+                PreferNhwc = options.CudaPreferNhwc,
+                ArenaExtendStrategy = options.CudaArenaExtendStrategy,
+                CudaGraph = options.CudaGraphs,
+            },
         };
         var pipeline = DiffusionPipeline.Load(directory, pipelineOptions, loggerFactory);
         LogLoaded(_logger, pipeline.Model.Name, directory, pipeline.Model.ExecutionProvider);

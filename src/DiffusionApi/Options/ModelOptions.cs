@@ -18,6 +18,28 @@ public sealed class ModelOptions
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
 
+    /// <summary>
+    /// off (default): load the model's own graphs. auto: on first load write an optimised copy (fused attention,
+    /// GroupNorm, GELU, SiLU; float16 on CUDA) under &lt;data directory&gt;/optimized, keyed by the source files' hashes and
+    /// the ONNX Runtime version, and load that (again on later starts).
+    /// </summary>
+    [RegularExpression("^(?i)(off|auto)$", ErrorMessage = "Diffusion:Model:Optimize must be off or auto.")]
+    public string Optimize { get; set; } = "off";
+
+    /// <summary>CUDA: cuDNN convolution algorithm search, EXHAUSTIVE (default; best kernels for SD's fixed shapes), HEURISTIC or DEFAULT.</summary>
+    [RegularExpression("^(EXHAUSTIVE|HEURISTIC|DEFAULT)$", ErrorMessage = "Diffusion:Model:CudaConvAlgorithmSearch must be EXHAUSTIVE, HEURISTIC or DEFAULT.")]
+    public string CudaConvAlgorithmSearch { get; set; } = "EXHAUSTIVE";
+
+    /// <summary>CUDA: run convolutions in NHWC where ONNX Runtime can (default true).</summary>
+    public bool CudaPreferNhwc { get; set; } = true;
+
+    /// <summary>CUDA: device memory arena growth, kSameAsRequested (default) or kNextPowerOfTwo.</summary>
+    [RegularExpression("^(kSameAsRequested|kNextPowerOfTwo)$", ErrorMessage = "Diffusion:Model:CudaArenaExtendStrategy must be kSameAsRequested or kNextPowerOfTwo.")]
+    public string CudaArenaExtendStrategy { get; set; } = "kSameAsRequested";
+
+    /// <summary>CUDA: capture the UNet in CUDA graphs, one per batch/size (default false).</summary>
+    public bool CudaGraphs { get; set; }
+
     /// <summary>Run one small generation after loading so the first user request does not pay the warm-up cost.</summary>
     public bool WarmUp { get; set; } = true;
 }

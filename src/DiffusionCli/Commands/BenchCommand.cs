@@ -35,6 +35,8 @@ public static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Denoising steps", DefaultValueFactory = _ => 20 };
         var batches = new Option<string>("--batch") { Description = "Comma-separated batch sizes", DefaultValueFactory = _ => "1,4" };
         var iterations = new Option<int>("--iterations") { Description = "Timed generations per batch size (after one warm-up)", DefaultValueFactory = _ => 3 };
+        var cudaGraph = new Option<bool>("--cuda-graph") { Description = "CUDA graphs with the UNet's buffers in device memory (CUDA only)" };
+        var memoryPattern = new Option<bool>("--memory-pattern") { Description = "Enable ONNX Runtime's memory-pattern planning (off by default)" };
         var skipNoise = new Option<bool>("--skip-noise") { Description = "Skip the noise-cost figure (its 1024×1024 generation is slow on CPU with real models)" };
         var mode = new Option<string>("--mode") { Description = "txt2img, img2img or inpaint", DefaultValueFactory = _ => "txt2img" };
         mode.AcceptOnlyFromAmong("txt2img", "img2img", "inpaint");
@@ -46,7 +48,7 @@ public static class BenchCommand
 
         var command = new Command("bench", "Measure images/s, engine overhead and noise cost")
         {
-            model, provider, threads, size, steps, batches, iterations, skipNoise, mode, strength, guidance, prompt, negativePrompt,
+            model, provider, threads, size, steps, batches, iterations, cudaGraph, memoryPattern, skipNoise, mode, strength, guidance, prompt, negativePrompt,
         };
         foreach (var option in prompts.ForGeneration) command.Options.Add(option);
         command.SetAction((parseResult, cancellationToken) =>
@@ -58,6 +60,8 @@ public static class BenchCommand
                     ExecutionProvider = CliModel.ParseProvider(parseResult.GetValue(provider)),
                     IntraOpThreads = parseResult.GetValue(threads),
                     MaxPromptChunks = parseResult.GetValue(prompts.MaxChunks),
+                    Cuda = new CudaSettings { CudaGraph = parseResult.GetValue(cudaGraph) },
+                    Session = new SessionTuning { MemoryPattern = parseResult.GetValue(memoryPattern) },
                 };
                 using var logging = new StderrLoggerFactory();
                 using var pipeline = DiffusionPipeline.Load(CliModel.Resolve(parseResult.GetValue(model)), options, logging);

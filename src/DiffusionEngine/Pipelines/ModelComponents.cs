@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using DiffusionEngine.Models;
+using DiffusionEngine.Optimization;
 using DiffusionEngine.Runtime;
 using DiffusionEngine.Schedulers;
 using DiffusionEngine.Text;
@@ -17,9 +19,13 @@ internal sealed class ModelComponents : IDisposable
 {
     private readonly OrtSessionFactory _sessions;
 
+    /// <summary>Where the .onnx files are read from: <see cref="Folder"/>, or its optimised copy (<see cref="ModelOptimization.Auto"/>).</summary>
+    private ModelFolder _graphs;
+
     private ModelComponents(ModelFolder folder, SchedulerConfig schedulerConfig, OrtSessionFactory sessions, OrtRunTimer runTimer)
     {
         Folder = folder;
+        _graphs = folder;
         SchedulerConfig = schedulerConfig;
         _sessions = sessions;
         RunTimer = runTimer;
@@ -53,11 +59,24 @@ internal sealed class ModelComponents : IDisposable
         var folder = ModelFolder.Open(modelDirectory);
         var schedulerConfig = ParseSchedulerConfig(folder);
         var tokenizer = ClipTokenizer.Load(folder.TokenizerDirectory);
-        var sessions = OrtSessionFactory.Create(options.ExecutionProvider, options.IntraOpThreads, logger);
+        var sessions = OrtSessionFactory.Create(options.ExecutionProvider, options.IntraOpThreads, options.Session, options.Cuda, logger);
         var components = new ModelComponents(folder, schedulerConfig, sessions, new OrtRunTimer()) { Tokenizer = tokenizer };
         try
         {
-            components.LoadSessions();
+            // The graphs may come from an optimised copy; names, configs and tokenizers stay the user's folder's. A copy
+            // that does not load falls back to the folder's own graphs (with a warning), as a copy that cannot be made does.
+            if (options.Optimize == ModelOptimization.Auto) components._graphs = OptimizedGraphs(folder, options, sessions.ProviderName, logger);
+            try
+            {
+                components.LoadSessions();
+            }
+            catch (ModelLoadException ex) when (!ReferenceEquals(components._graphs, folder))
+            {
+                PipelineLog.OptimizationFailed(logger, folder.Name, ex.Message);
+                components.DisposeSessions();
+                components._graphs = folder;
+                components.LoadSessions();
+            }
             components.PreparePrompts(logger);
             return components;
         }
@@ -70,22 +89,54 @@ internal sealed class ModelComponents : IDisposable
 
     public void Dispose()
     {
+        DisposeSessions();
+        _sessions.Dispose();
+    }
+
+    private void DisposeSessions()
+    {
         VaeEncoder?.Dispose();
         VaeDecoder?.Dispose();
         UNet?.Dispose();
         TextEncoder2?.Dispose();
         TextEncoder?.Dispose();
-        _sessions.Dispose();
+        (VaeEncoder, VaeDecoder, UNet, TextEncoder2, TextEncoder) = (null, null!, null!, null, null!);
+    }
+
+    /// <summary>
+    /// The optimised copy of <paramref name="folder"/> for the provider the sessions run on (written on first use), or
+    /// the folder itself, with a warning, when optimising fails: an optimisation problem must not stop a model that
+    /// loads as it is.
+    /// </summary>
+    private static ModelFolder OptimizedGraphs(ModelFolder folder, PipelineOptions options, string provider, ILogger logger)
+    {
+        var cache = options.OptimizedModelCache
+            ?? throw new ArgumentException("PipelineOptions.OptimizedModelCache is required with ModelOptimization.Auto", nameof(options));
+        var target = provider == "CUDA"
+            ? new OptimizationOptions { Target = OptimizationTarget.Cuda, Float16 = true }
+            : new OptimizationOptions { Target = OptimizationTarget.Cpu };
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            var directory = OptimizedModelCache.GetOrCreate(folder.Directory, cache, target, out var written);
+            PipelineLog.UsingOptimizedGraphs(logger, folder.Name, target.Describe(), directory, written, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            return ModelFolder.Open(directory);
+        }
+        catch (Exception ex) when (ex is ModelLoadException or IOException or UnauthorizedAccessException or NotSupportedException or InvalidOperationException)
+        {
+            PipelineLog.OptimizationFailed(logger, folder.Name, ex.Message);
+            return folder;
+        }
     }
 
     private void LoadSessions()
     {
-        TextEncoder = TextEncoderModel.Load(_sessions, Folder.TextEncoderPath, RunTimer);
+        TextEncoder = TextEncoderModel.Load(_sessions, _graphs.TextEncoderPath, RunTimer);
         RequireSequenceLength(TextEncoder, Tokenizer);
-        UNet = UNetModel.Load(_sessions, Folder.UNetPath, RunTimer);
+        UNet = UNetModel.Load(_sessions, _graphs.UNetPath, RunTimer);
         Kind = ModelKindDetector.Detect(Folder.PipelineClassName, UNet.Signature(Folder.UNetConfig.InChannels), SchedulerConfig, Folder.ModelIndexPath, Folder.UNetPath);
-        VaeDecoder = VaeDecoderModel.Load(_sessions, Folder.VaeDecoderPath, RunTimer);
-        if (Folder.VaeEncoderPath is { } encoderPath) VaeEncoder = VaeEncoderModel.Load(_sessions, encoderPath, RunTimer);
+        VaeDecoder = VaeDecoderModel.Load(_sessions, _graphs.VaeDecoderPath, RunTimer);
+        if (_graphs.VaeEncoderPath is { } encoderPath) VaeEncoder = VaeEncoderModel.Load(_sessions, encoderPath, RunTimer);
         else if (Kind.IsInpaintingUNet())
         {
             throw new ModelLoadException(Path.Combine(Folder.Directory, "vae_encoder", "model.onnx"),
@@ -100,7 +151,7 @@ internal sealed class ModelComponents : IDisposable
                     "the tokenizer_2/text_encoder_2 component is missing; an SDXL model needs both text encoders");
             }
             Tokenizer2 = ClipTokenizer.Load(Folder.Tokenizer2Directory);
-            TextEncoder2 = TextEncoderModel.Load(_sessions, Folder.TextEncoder2Path, RunTimer, "text_encoder_2");
+            TextEncoder2 = TextEncoderModel.Load(_sessions, _graphs.TextEncoder2Path, RunTimer, "text_encoder_2");
             RequireSequenceLength(TextEncoder2, Tokenizer2);
             // SDXL conditions on the penultimate hidden states of both encoders and text_encoder_2's pooled output.
             TextEncoder.HiddenStatesOutput(skip: 1);

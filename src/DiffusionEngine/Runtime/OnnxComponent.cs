@@ -75,7 +75,7 @@ internal abstract class OnnxComponent : IDisposable
         }
     }
 
-    public void Dispose() => Session.Dispose();
+    public virtual void Dispose() => Session.Dispose();
 
     /// <summary>The session's inputs and outputs as <c>inspect</c> shows them.</summary>
     public ComponentSignature Signature() => ComponentSignature.Of(ComponentName, Session);
@@ -84,9 +84,9 @@ internal abstract class OnnxComponent : IDisposable
     /// Creates the session for <paramref name="modelPath"/> and hands it to <paramref name="create"/> (a component's
     /// constructor, which checks the metadata); the session is disposed when that check throws.
     /// </summary>
-    protected static T LoadComponent<T>(OrtSessionFactory sessions, string modelPath, Func<InferenceSession, T> create) where T : OnnxComponent
+    protected static T LoadComponent<T>(OrtSessionFactory sessions, string modelPath, Func<InferenceSession, T> create, bool cudaGraph = false) where T : OnnxComponent
     {
-        var session = sessions.CreateSession(modelPath);
+        var session = sessions.CreateSession(modelPath, cudaGraph);
         try
         {
             return create(session);

@@ -10,8 +10,8 @@ namespace DiffusionEngine.Runtime;
 /// kinds as Optimum exports them (optimum/exporters/onnx/model_configs.py, UNetOnnxConfig): SDXL's <c>text_embeds</c>
 /// [batch, projection] and <c>time_ids</c> [batch, 6], an LCM's <c>timestep_cond</c> [batch, time_cond_proj_dim]
 /// → <c>out_sample</c> [batch, 4, h, w]; float tensors may be float32 or float16. <see cref="Bind"/> wraps one
-/// generation's buffers once (every input but the sample and the timestep bound once per generation); the per-step
-/// <see cref="UNetBinding.Run"/> allocates nothing.
+/// generation's buffers once (every input but the sample and the timestep bound once per generation) in the call mode
+/// the session settings chose (<see cref="UNetCallMode"/>); the per-step <see cref="IUNetStep.Run"/> allocates nothing.
 /// </summary>
 internal sealed class UNetModel : OnnxComponent
 {
@@ -26,9 +26,16 @@ internal sealed class UNetModel : OnnxComponent
     /// <summary>Entries of SDXL's time_ids: original size (h, w), crop top-left (y, x), target size (h, w).</summary>
     public const int TimeIdCount = 6;
 
-    private UNetModel(InferenceSession session, string modelPath, OrtRunTimer timer)
+    private readonly UNetCallMode _mode;
+    private readonly int _deviceId;
+    private readonly Dictionary<string, UNetDeviceBinding.DeviceBuffers> _deviceBuffers = new(StringComparer.Ordinal);
+    private OrtAllocator? _deviceAllocator;
+
+    private UNetModel(InferenceSession session, string modelPath, OrtRunTimer timer, UNetCallMode mode, int deviceId)
         : base(session, modelPath, "unet", timer)
     {
+        _mode = mode;
+        _deviceId = deviceId;
         var sample = RequireInput(SampleName);
         RequireTensor("input", SampleName, sample, FloatTypes, [4],
             "float32 or float16 [batch, 4, height/8, width/8] (9 channels for an inpainting UNet)");
@@ -61,7 +68,14 @@ internal sealed class UNetModel : OnnxComponent
         FixedLatentHeight = FixedDimension(sample, 2);
         FixedLatentWidth = FixedDimension(sample, 3);
         FixedSequenceLength = FixedDimension(hidden, 1);
+        HiddenSize = FixedDimension(hidden, 2);
     }
+
+    /// <summary>The text hidden size the export fixed (768 for SD 1.x), or null when dynamic.</summary>
+    public int? HiddenSize { get; }
+
+    /// <summary>How <see cref="Bind"/> wires the buffers: device buffers for CUDA graphs, else I/O binding or plain Run as tuned.</summary>
+    public UNetCallMode CallMode => _mode;
 
     public TensorElementType SampleType { get; }
     public TensorElementType TimestepType { get; }
@@ -99,8 +113,14 @@ internal sealed class UNetModel : OnnxComponent
     public UNetSignature Signature(int? configInChannels) =>
         new(InChannels ?? configInChannels, TextEmbeds is not null, TimeIds is not null, TimestepCond is not null);
 
-    public static UNetModel Load(OrtSessionFactory sessions, string modelPath, OrtRunTimer timer) =>
-        LoadComponent(sessions, modelPath, session => new UNetModel(session, modelPath, timer));
+    public static UNetModel Load(OrtSessionFactory sessions, string modelPath, OrtRunTimer timer)
+    {
+        var mode = sessions.UsesDeviceBuffers ? UNetCallMode.DeviceBuffers
+            : sessions.Tuning.IoBinding ? UNetCallMode.IoBinding
+            : UNetCallMode.PlainRun;
+        return LoadComponent(sessions, modelPath, session => new UNetModel(session, modelPath, timer, mode, sessions.Cuda?.DeviceId ?? 0),
+            cudaGraph: mode == UNetCallMode.DeviceBuffers);
+    }
 
     /// <summary>
     /// Binds one generation's buffers: <paramref name="sample"/> is [batch, inChannels, h, w], <paramref name="output"/>
@@ -108,8 +128,47 @@ internal sealed class UNetModel : OnnxComponent
     /// The caller owns every array and keeps it alive until the binding is disposed; arrays may be longer than the
     /// tensors (rented arrays), only their prefixes are bound. Everything but the sample is converted for the model once, here.
     /// </summary>
-    public UNetBinding Bind(float[] sample, int inChannels, UNetInputs conditioning, float[] output, int batch, int latentHeight, int latentWidth) =>
-        new(this, sample, inChannels, conditioning, output, batch, latentHeight, latentWidth);
+    public IUNetStep Bind(float[] sample, int inChannels, UNetInputs conditioning, float[] output, int batch, int latentHeight, int latentWidth)
+    {
+        var tensors = new UNetHostTensors(this, sample, inChannels, conditioning, output, batch, latentHeight, latentWidth);
+        try
+        {
+            return _mode switch
+            {
+                UNetCallMode.DeviceBuffers => new UNetDeviceBinding(this, DeviceBuffersFor(tensors), tensors),
+                UNetCallMode.PlainRun => new UNetPlainRun(this, tensors),
+                _ => new UNetBinding(this, tensors),
+            };
+        }
+        catch
+        {
+            tensors.Dispose();
+            throw;
+        }
+    }
+
+    public override void Dispose()
+    {
+        foreach (var buffers in _deviceBuffers.Values) buffers.Dispose();
+        _deviceBuffers.Clear();
+        _deviceAllocator?.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>The device buffers for these tensors' shapes, allocated on first use; each shape gets its own CUDA graph id.</summary>
+    private UNetDeviceBinding.DeviceBuffers DeviceBuffersFor(UNetHostTensors tensors)
+    {
+        var key = tensors.ShapeKey;
+        if (_deviceBuffers.TryGetValue(key, out var buffers)) return buffers;
+        if (_deviceAllocator is null)
+        {
+            using var memory = new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, _deviceId, OrtMemType.Default);
+            _deviceAllocator = new OrtAllocator(Session, memory);
+        }
+        buffers = new UNetDeviceBinding.DeviceBuffers(this, _deviceAllocator, _deviceBuffers.Count + 1, tensors);
+        _deviceBuffers[key] = buffers;
+        return buffers;
+    }
 
     private OptionalInput? OptionalMatrix(string name, string supported)
     {
@@ -149,6 +208,19 @@ internal sealed class UNetInputs(float[] hiddenStates, int sequenceLength, int h
     }
 }
 
+/// <summary>How the UNet's buffers reach ONNX Runtime each step.</summary>
+internal enum UNetCallMode
+{
+    /// <summary>I/O binding bound once per generation (<see cref="UNetBinding"/>).</summary>
+    IoBinding,
+
+    /// <summary>Run with preallocated values each step (<see cref="UNetPlainRun"/>).</summary>
+    PlainRun,
+
+    /// <summary>Fixed device buffers per shape for CUDA graphs (<see cref="UNetDeviceBinding"/>).</summary>
+    DeviceBuffers,
+}
+
 /// <summary>
 /// One generation's UNet inputs and outputs, bound once through ONNX Runtime's I/O binding; <see cref="Run"/> is the
 /// per-step call. The hidden states and the other conditioning inputs do not change during the loop, so they are bound
@@ -157,67 +229,36 @@ internal sealed class UNetInputs(float[] hiddenStates, int sequenceLength, int h
 /// every step, are rebound before each Run; the output is bound to the host buffer (ORT writes it there, copying back
 /// from the device when the model ran on one). On the CPU provider every binding wraps the host memory itself (no copies).
 /// </summary>
-internal sealed class UNetBinding : IDisposable
+internal sealed class UNetBinding : IUNetStep
 {
     private readonly UNetModel _model;
-    private readonly FloatTensorBinding _sample;
-    private readonly FloatTensorBinding _output;
-    private readonly TimestepBinding _timestep;
-    private readonly List<FloatTensorBinding> _constants = [];
+    private readonly UNetHostTensors _tensors;
     private readonly OrtIoBinding _binding;
 
-    internal UNetBinding(UNetModel model, float[] sample, int inChannels, UNetInputs inputs, float[] output, int batch, int latentHeight, int latentWidth)
+    internal UNetBinding(UNetModel model, UNetHostTensors tensors)
     {
         _model = model;
+        _tensors = tensors;
         _binding = model.CreateIoBinding();
-        try
-        {
-            _sample = new FloatTensorBinding(sample, [batch, inChannels, latentHeight, latentWidth], model.SampleType);
-            _output = new FloatTensorBinding(output, [batch, model.OutChannels, latentHeight, latentWidth], model.OutputType);
-            _timestep = new TimestepBinding(model.TimestepType, model.TimestepRank, batch);
-            BindConstant(UNetModel.HiddenStatesName, inputs.HiddenStates, [batch, inputs.SequenceLength, inputs.HiddenSize], model.HiddenStatesType);
-            if (model.TextEmbeds is { } textEmbeds) BindConstant(textEmbeds.Name, Required(inputs.TextEmbeds, textEmbeds.Name), [batch, inputs.TextEmbedsSize], textEmbeds.Type);
-            if (model.TimeIds is { } timeIds) BindConstant(timeIds.Name, Required(inputs.TimeIds, timeIds.Name), [batch, UNetModel.TimeIdCount], timeIds.Type);
-            if (model.TimestepCond is { } cond) BindConstant(cond.Name, Required(inputs.TimestepCond, cond.Name), [batch, inputs.TimestepCondSize], cond.Type);
-            _binding.BindOutput(model.OutputName, _output.Value);
-        }
-        catch
-        {
-            Dispose();
-            throw;
-        }
+        foreach (var constant in tensors.Constants) _binding.BindInput(constant.Name, constant.Binding.Value);
+        _binding.BindOutput(model.OutputName, tensors.Output.Value);
     }
 
     /// <summary>Predicts the noise for the current sample buffer at <paramref name="timestep"/> into the output buffer.</summary>
     public void Run(RunOptions runOptions, float timestep)
     {
-        _timestep.Set(timestep);
-        _sample.CopyHostToModel();
-        _binding.BindInput(UNetModel.SampleName, _sample.Value);
-        _binding.BindInput(UNetModel.TimestepName, _timestep.Value);
+        _tensors.PrepareStep(timestep);
+        _binding.BindInput(UNetModel.SampleName, _tensors.Sample.Value);
+        _binding.BindInput(UNetModel.TimestepName, _tensors.Timestep.Value);
         _binding.SynchronizeBoundInputs();
         _model.RunWithBinding(runOptions, _binding);
         _binding.SynchronizeBoundOutputs();
-        _output.CopyModelToHost();
+        _tensors.Output.CopyModelToHost();
     }
 
     public void Dispose()
     {
         _binding.Dispose();
-        _sample?.Dispose();
-        _output?.Dispose();
-        _timestep?.Dispose();
-        foreach (var constant in _constants) constant.Dispose();
+        _tensors.Dispose();
     }
-
-    private void BindConstant(string name, float[] host, long[] shape, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType type)
-    {
-        var binding = new FloatTensorBinding(host, shape, type);
-        _constants.Add(binding);
-        binding.CopyHostToModel();
-        _binding.BindInput(name, binding.Value);
-    }
-
-    private static float[] Required(float[]? buffer, string name) =>
-        buffer ?? throw new InvalidOperationException($"the unet takes '{name}' but the pipeline provided none");
 }

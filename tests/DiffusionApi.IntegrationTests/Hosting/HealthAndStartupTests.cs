@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using DiffusionApi.IntegrationTests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
@@ -68,6 +69,33 @@ public sealed class HealthAndStartupTests
 
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
         Assert.Contains("Capacity", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Optimize", "fast", "Diffusion:Model:Optimize must be off or auto")]
+    [InlineData("CudaConvAlgorithmSearch", "FASTEST", "Diffusion:Model:CudaConvAlgorithmSearch must be EXHAUSTIVE, HEURISTIC or DEFAULT")]
+    [InlineData("CudaArenaExtendStrategy", "grow", "Diffusion:Model:CudaArenaExtendStrategy must be kSameAsRequested or kNextPowerOfTwo")]
+    public void InvalidOptimizeOrCudaSetting_FailsAtStartNamingIt(string key, string value, string expected)
+    {
+        using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["Diffusion:Model:" + key] = value });
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OptimizeAuto_ServesFromAnOptimisedCopyUnderTheDataDirectory()
+    {
+        await using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["Diffusion:Model:Optimize"] = "auto" });
+        var client = await factory.CreateReadyClientAsync();
+
+        var response = await client.PostAsJsonAsync("/v1/generate", new { prompt = "a lighthouse", size = "64x64", steps = 2, seed = 1 });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var copies = Directory.GetDirectories(Path.Combine(factory.DataDirectory, "optimized"));
+        Assert.Single(copies);
+        Assert.EndsWith("-cpu-fp32-" + Path.GetFileName(copies[0]).Split('-')[^1], copies[0], StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(copies[0], "optimization.json")));
     }
 
     [Fact]

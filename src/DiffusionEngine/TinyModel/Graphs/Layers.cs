@@ -77,6 +77,8 @@ internal static class Layers
     /// <summary>
     /// Multi-head scaled dot-product attention on [batch, tokens, channels] projections:
     /// softmax(q·kᵀ/√d + mask)·v per head, heads concatenated back to [batch, tokens, channels].
+    /// The subgraph has the shape real diffusers/Optimum exports have (Reshape/Transpose per head → MatMul → Mul by the
+    /// scale → Softmax → MatMul → Transpose/Reshape), so the graph optimizer's attention fusion matches it here too.
     /// </summary>
     public static string ScaledDotProductAttention(GraphBuilder g, string q, string k, string v, int channels, int heads, string? mask = null)
     {
@@ -85,7 +87,7 @@ internal static class Layers
         var q4 = g.Op("Transpose", [g.Op("Reshape", [q, split])], OnnxAttribute.Ints("perm", 0, 2, 1, 3));
         var kT = g.Op("Transpose", [g.Op("Reshape", [k, split])], OnnxAttribute.Ints("perm", 0, 2, 3, 1));
         var v4 = g.Op("Transpose", [g.Op("Reshape", [v, split])], OnnxAttribute.Ints("perm", 0, 2, 1, 3));
-        var scores = g.Op("MatMul", [g.Op("Mul", [q4, g.Scalar(1f / MathF.Sqrt(headDim))]), kT]);
+        var scores = g.Op("Mul", [g.Op("MatMul", [q4, kT]), g.Scalar(1f / MathF.Sqrt(headDim))]);
         if (mask is not null) scores = g.Op("Add", [scores, mask]);
         var weights = g.Op("Softmax", [scores], OnnxAttribute.Int("axis", -1));
         var context = g.Op("Transpose", [g.Op("MatMul", [weights, v4])], OnnxAttribute.Ints("perm", 0, 2, 1, 3));
