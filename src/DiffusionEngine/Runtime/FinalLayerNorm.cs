@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using DiffusionEngine.Models;
+using DiffusionEngine.Optimization;
+using Onnx;
 
 namespace DiffusionEngine.Runtime;
 
@@ -73,13 +76,23 @@ internal sealed class FinalLayerNorm
     /// Finds the LayerNorm that produces <paramref name="outputName"/> in the ONNX graph at <paramref name="modelPath"/>
     /// (through Identity and Cast nodes): a LayerNormalization node (ONNX opset 17, or ONNX Runtime's fused
     /// LayerNormalization / SkipLayerNormalization) with constant scale and bias, or the decomposition older opsets export
-    /// (<c>Add(Mul(normalized, γ), β)</c>, ε then from <paramref name="decomposedEpsilon"/>).
+    /// (<c>Add(Mul(normalized, γ), β)</c>, ε then from <paramref name="decomposedEpsilon"/>). The weights may be
+    /// initializers (inline or external data) or Constant nodes, in float32 or float16. The graph is parsed whole
+    /// (<see cref="OnnxModelDocument"/>), once, at load.
     /// </summary>
-    /// <exception cref="InvalidDataException">The output is not computed that way, or its weights are not <paramref name="hiddenSize"/> constants; the message says what was found.</exception>
-    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="InvalidDataException">The output is not computed that way, its weights are not <paramref name="hiddenSize"/>
+    /// constants, or the file is no readable ONNX model; the message says what was found.</exception>
     public static FinalLayerNorm Read(string modelPath, string outputName, int hiddenSize, float decomposedEpsilon)
     {
-        var graph = OnnxGraphReader.Read(modelPath);
+        GraphIndex graph;
+        try
+        {
+            graph = new GraphIndex(OnnxModelDocument.Load(modelPath));
+        }
+        catch (ModelLoadException ex)
+        {
+            throw new InvalidDataException(ex.Message, ex);
+        }
         var node = ProducerThroughCasts(graph, outputName)
             ?? throw new InvalidDataException($"'{outputName}' is not computed by any node of the graph (it is a graph input, or an Identity or Cast of one)");
         switch (node.OpType)
@@ -88,13 +101,13 @@ internal sealed class FinalLayerNorm
                 return FromNode(graph, node, scaleInput: 1, biasInput: 2, hiddenSize);
             case "SkipLayerNormalization":
                 return FromNode(graph, node, scaleInput: 2, biasInput: 3, hiddenSize);
-            case "Add" when node.Inputs.Length == 2:
+            case "Add" when node.Input.Count == 2:
                 for (var side = 0; side < 2; side++)
                 {
-                    if (Vector(graph, node.Inputs[side], hiddenSize) is not { } bias) continue;
-                    var mul = ProducerThroughCasts(graph, node.Inputs[1 - side]);
-                    if (mul is not { OpType: "Mul", Inputs.Length: 2 }) continue;
-                    var scale = Vector(graph, mul.Inputs[0], hiddenSize) ?? Vector(graph, mul.Inputs[1], hiddenSize);
+                    if (Vector(graph, node.Input[side], hiddenSize) is not { } bias) continue;
+                    var mul = ProducerThroughCasts(graph, node.Input[1 - side]);
+                    if (mul is not { OpType: "Mul" } || mul.Input.Count != 2) continue;
+                    var scale = Vector(graph, mul.Input[0], hiddenSize) ?? Vector(graph, mul.Input[1], hiddenSize);
                     if (scale is not null) return new FinalLayerNorm(scale, bias, decomposedEpsilon);
                 }
                 break;
@@ -103,26 +116,45 @@ internal sealed class FinalLayerNorm
             $"'{outputName}' is computed by a {node.OpType} node, not by a LayerNormalization (or its Mul/Add decomposition) with constant {hiddenSize}-wide weights");
     }
 
-    private static FinalLayerNorm FromNode(OnnxGraphReader graph, OnnxNodeInfo node, int scaleInput, int biasInput, int hiddenSize)
+    private static FinalLayerNorm FromNode(GraphIndex graph, NodeProto node, int scaleInput, int biasInput, int hiddenSize)
     {
-        if (node.IntAttributes.TryGetValue("axis", out var axis) && axis is not (-1 or 2))
+        if (GraphIndex.IntAttribute(node, "axis") is { } axis && axis is not (-1 or 2))
             throw new InvalidDataException($"the final {node.OpType} normalizes over axis {axis}; CLIP's normalizes the hidden axis (-1)");
-        var scale = node.Inputs.Length > scaleInput ? Vector(graph, node.Inputs[scaleInput], hiddenSize) : null;
+        var scale = node.Input.Count > scaleInput ? Vector(graph, node.Input[scaleInput], hiddenSize) : null;
         if (scale is null) throw new InvalidDataException($"the final {node.OpType}'s scale is not a constant of {hiddenSize} values");
-        var hasBias = node.Inputs.Length > biasInput && node.Inputs[biasInput].Length != 0;
-        var bias = hasBias ? Vector(graph, node.Inputs[biasInput], hiddenSize) : new float[hiddenSize];
+        var hasBias = node.Input.Count > biasInput && node.Input[biasInput].Length != 0;
+        var bias = hasBias ? Vector(graph, node.Input[biasInput], hiddenSize) : new float[hiddenSize];
         if (bias is null) throw new InvalidDataException($"the final {node.OpType}'s bias is not a constant of {hiddenSize} values");
-        var epsilon = node.FloatAttributes.TryGetValue("epsilon", out var value) ? value : DefaultEpsilon;
-        return new FinalLayerNorm(scale, bias, epsilon);
+        return new FinalLayerNorm(scale, bias, GraphIndex.FloatAttribute(node, "epsilon") ?? DefaultEpsilon);
     }
 
-    private static float[]? Vector(OnnxGraphReader graph, string valueName, int length) =>
-        graph.Constant(valueName) is { } tensor && tensor.ElementCount == length ? graph.ReadFloats(tensor) : null;
-
-    private static OnnxNodeInfo? ProducerThroughCasts(OnnxGraphReader graph, string valueName)
+    // A constant of exactly `length` values, followed back through Identity and Cast nodes (float16 exports cast their weights).
+    private static float[]? Vector(GraphIndex graph, string value, int length)
     {
-        var node = graph.Producer(valueName);
-        for (var hops = 0; node is { OpType: "Identity" or "Cast", Inputs.Length: > 0 } && hops < 8; hops++) node = graph.Producer(node.Inputs[0]);
+        for (var hops = 0; hops < 8; hops++)
+        {
+            if (graph.Constant(value) is { } tensor)
+            {
+                try
+                {
+                    return TensorValues.ElementCount(tensor) == length ? TensorValues.ReadFloats(graph.Document, tensor) : null;
+                }
+                catch (Exception ex) when (ex is NotSupportedException or IOException)
+                {
+                    throw new InvalidDataException($"the weights '{tensor.Name}' cannot be read: {ex.Message}", ex);
+                }
+            }
+            var node = graph.Producer(value);
+            if (node is not { OpType: "Identity" or "Cast" } || node.Input.Count == 0) return null;
+            value = node.Input[0];
+        }
+        return null;
+    }
+
+    private static NodeProto? ProducerThroughCasts(GraphIndex graph, string value)
+    {
+        var node = graph.Producer(value);
+        for (var hops = 0; node is { OpType: "Identity" or "Cast" } && node.Input.Count > 0 && hops < 8; hops++) node = graph.Producer(node.Input[0]);
         return node;
     }
 }

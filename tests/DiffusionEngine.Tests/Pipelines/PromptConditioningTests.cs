@@ -197,6 +197,19 @@ public sealed class PromptConditioningTests(TinyModelFixture models)
     }
 
     [Fact]
+    public void Load_TheOptimizedCopyOfAnExportWithHiddenStates_KeepsClipSkip()
+    {
+        var cache = Path.Combine(models.CopyOfDefaultModel(), "optimized");
+        using var pipeline = DiffusionPipeline.Load(models.ModelFor(HiddenStates),
+            Cpu with { Optimize = ModelOptimization.Auto, OptimizedModelCache = cache });
+
+        Assert.Equal(2, pipeline.Model.Prompts!.MaxClipSkip);
+        var optimized = pipeline.Generate([Request("a red fox") with { ClipSkip = 2 }])[0];
+        var original = models.PipelineFor(HiddenStates).Generate([Request("a red fox") with { ClipSkip = 2 }])[0];
+        Assert.True(ImageAssert.MaxAbsoluteDifference(original, optimized) <= 1);
+    }
+
+    [Fact]
     public void Generate_OnAUNetWithAFixedTextSequence_TakesOneChunkAndSaysWhyNotMore()
     {
         var pipeline = models.PipelineFor(new TinyModelOptions { StaticTextSequence = true });
