@@ -1,5 +1,4 @@
 using DiffusionEngine.Pipelines;
-using DiffusionEngine.Text;
 
 namespace DiffusionApi.Engine;
 
@@ -10,10 +9,8 @@ namespace DiffusionApi.Engine;
 /// </summary>
 public interface IGenerationEngine : IDisposable
 {
+    /// <summary>What the model runs; its <see cref="ModelInfo.Prompts"/> reads prompts as the engine will (safe to use concurrently with generation).</summary>
     ModelInfo Model { get; }
-
-    /// <summary>Tokenizes a prompt with the model's own tokenizer. Safe to call concurrently with generation.</summary>
-    TokenizedPrompt Tokenize(string prompt);
 
     /// <summary>Runs one engine batch; see <see cref="DiffusionPipeline.Generate"/>.</summary>
     IReadOnlyList<GeneratedImage> Generate(IReadOnlyList<GenerationRequest> batch, IProgress<StepProgress>? progress, CancellationToken cancellationToken);

@@ -1,5 +1,4 @@
 using DiffusionEngine.Pipelines;
-using DiffusionEngine.Text;
 
 namespace DiffusionApi.Engine;
 
@@ -7,8 +6,6 @@ namespace DiffusionApi.Engine;
 public sealed class PipelineEngine(DiffusionPipeline pipeline) : IGenerationEngine
 {
     public ModelInfo Model => pipeline.Model;
-
-    public TokenizedPrompt Tokenize(string prompt) => pipeline.Tokenizer.Encode(prompt);
 
     /// <summary>
     /// Runs the batch as one engine batch per engine <see cref="BatchKey"/>, in order. The gatherer still groups jobs by

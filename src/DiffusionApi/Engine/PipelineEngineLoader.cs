@@ -10,6 +10,7 @@ namespace DiffusionApi.Engine;
 public sealed partial class PipelineEngineLoader(
     IOptions<ModelOptions> modelOptions,
     IOptions<DiffusionOptions> serviceOptions,
+    IOptions<LimitsOptions> limits,
     ILoggerFactory loggerFactory) : IGenerationEngineLoader
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<PipelineEngineLoader>();
@@ -29,6 +30,7 @@ public sealed partial class PipelineEngineLoader(
         {
             ExecutionProvider = Enum.Parse<ExecutionProviderKind>(options.ExecutionProvider, ignoreCase: true),
             IntraOpThreads = options.IntraOpThreads,
+            MaxPromptChunks = limits.Value.MaxPromptChunks,
             Optimize = Enum.Parse<ModelOptimization>(options.Optimize, ignoreCase: true),
             OptimizedModelCache = Path.Combine(dataDirectory, "optimized"),
             Cuda = new CudaSettings

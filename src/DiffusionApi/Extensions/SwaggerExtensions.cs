@@ -72,6 +72,9 @@ public static class SwaggerExtensions
                 ["scheduler"] = "euler_a",
                 ["output_format"] = "png",
                 ["rng"] = "cpu",
+                ["prompt_syntax"] = "a1111",
+                ["emphasis"] = "original",
+                ["clip_skip"] = 1,
             },
             [typeof(ImageGenerationResponse)] = () => new JsonObject
             {
@@ -87,6 +90,7 @@ public static class SwaggerExtensions
                     ["id"] = "tiny-sd", ["object"] = "model", ["created"] = 1764097200, ["owned_by"] = "local",
                     ["default_scheduler"] = "pndm", ["execution_provider"] = "cpu", ["max_prompt_tokens"] = 77,
                     ["defaults"] = new JsonObject { ["width"] = 512, ["height"] = 512, ["steps"] = 20, ["guidance_scale"] = 7.5 },
+                    ["max_prompt_chunks"] = 8, ["max_clip_skip"] = 1,
                 }),
             },
             [typeof(SchedulerList)] = () => new JsonObject
@@ -94,11 +98,17 @@ public static class SwaggerExtensions
                 ["default"] = "pndm",
                 ["data"] = new JsonArray(new JsonObject { ["id"] = "euler_a", ["name"] = "Euler a", ["class_name"] = "EulerAncestralDiscreteScheduler", ["karras"] = false }),
             },
-            [typeof(TokenizeRequest)] = () => new JsonObject { ["prompt"] = "a photo of a cat" },
+            [typeof(TokenizeRequest)] = () => new JsonObject { ["prompt"] = "a photo of a (cat:1.2)", ["prompt_syntax"] = "a1111" },
             [typeof(TokenizeResponse)] = () => new JsonObject
             {
-                ["ids"] = new JsonArray(49406, 320, 1125, 539, 320, 2368, 49407),
-                ["count"] = 7, ["limit"] = 77, ["truncated"] = false, ["untruncated_count"] = 7,
+                ["syntax"] = "a1111", ["token_count"] = 5, ["chunk_count"] = 1, ["max_chunks"] = 8, ["window"] = 77, ["truncated"] = false,
+                ["chunks"] = new JsonArray(new JsonObject
+                {
+                    ["token_count"] = 5,
+                    // BOS, "a photo of a cat", EOS, then EOS padding to the 77-token window; "cat" weighs 1.2.
+                    ["ids"] = new JsonArray([.. new[] { 49406, 320, 1125, 539, 320, 2368 }.Concat(Enumerable.Repeat(49407, 71)).Select(id => (JsonNode)id)]),
+                    ["weights"] = new JsonArray([.. Enumerable.Range(0, 77).Select(i => (JsonNode)(i == 5 ? 1.2 : 1.0))]),
+                }),
             },
             [typeof(JobStatusResponse)] = () => new JsonObject
             {

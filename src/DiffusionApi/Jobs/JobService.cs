@@ -21,6 +21,7 @@ public sealed partial class JobService(
     ModelHost host,
     DiffusionMetrics metrics,
     IOptions<LimitsOptions> limits,
+    IOptions<PromptsOptions> prompts,
     TimeProvider time,
     ILogger<JobService> logger)
 {
@@ -37,7 +38,7 @@ public sealed partial class JobService(
         }
         if (host.Engine is not { } engine) return new(null, null, host.Describe());
 
-        var spec = GenerationRequestValidator.Validate(request, limits.Value, engine.Model, RandomSeed, out var errors);
+        var spec = GenerationRequestValidator.Validate(request, limits.Value, engine.Model, RandomSeed, out var errors, prompts.Value);
         if (spec is null) return new(null, errors, null);
 
         var job = JobDescriptor.Create(spec, kind, idempotencyKey: null, time);

@@ -7,6 +7,11 @@ public sealed record ModelList(
     [property: JsonPropertyName("object")] string Object,
     [property: JsonPropertyName("data")] IReadOnlyList<ModelEntry> Data);
 
+/// <summary>
+/// The loaded model. <c>max_prompt_tokens</c> is the text encoder's window (77, BOS and EOS included); a prompt may take
+/// up to <c>max_prompt_chunks</c> windows of 75 tokens (Limits:MaxPromptChunks, or 1 when the UNet was exported for a
+/// fixed 77-token text sequence); <c>max_clip_skip</c> is 1 when the export has no hidden states.
+/// </summary>
 public sealed record ModelEntry(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("object")] string Object,
@@ -15,7 +20,9 @@ public sealed record ModelEntry(
     [property: JsonPropertyName("default_scheduler")] string DefaultScheduler,
     [property: JsonPropertyName("execution_provider")] string ExecutionProvider,
     [property: JsonPropertyName("max_prompt_tokens")] int MaxPromptTokens,
-    [property: JsonPropertyName("defaults")] ModelDefaults Defaults);
+    [property: JsonPropertyName("defaults")] ModelDefaults Defaults,
+    [property: JsonPropertyName("max_prompt_chunks")] int MaxPromptChunks,
+    [property: JsonPropertyName("max_clip_skip")] int MaxClipSkip);
 
 /// <summary>What a request to this model that leaves a field out gets (<see cref="GenerationDefaults"/>).</summary>
 public sealed record ModelDefaults(
@@ -39,12 +46,28 @@ public sealed record SchedulerEntry(
     [property: JsonPropertyName("karras")] bool Karras);
 
 /// <summary>POST /v1/tokenize body.</summary>
-public sealed record TokenizeRequest([property: JsonPropertyName("prompt")] string? Prompt);
+/// <param name="Prompt">The text to tokenize.</param>
+/// <param name="PromptSyntax">a1111 or plain; missing: Diffusion:Prompts:Syntax (as for generation).</param>
+public sealed record TokenizeRequest(
+    [property: JsonPropertyName("prompt")] string? Prompt,
+    [property: JsonPropertyName("prompt_syntax")] string? PromptSyntax = null);
 
-/// <summary>The prompt's token ids (with BOS and EOS, after truncation) against the model's token window.</summary>
+/// <summary>
+/// What the text encoder receives for a prompt: its chunks of <see cref="Window"/> token ids (BOS, up to 75 tokens, EOS,
+/// padding), each id with its weight. <see cref="TokenCount"/> counts as A1111's token counter does (75 for every chunk
+/// but the last). <see cref="Truncated"/> is true only for plain syntax, which cuts what does not fit one window.
+/// </summary>
 public sealed record TokenizeResponse(
-    [property: JsonPropertyName("ids")] IReadOnlyList<int> Ids,
-    [property: JsonPropertyName("count")] int Count,
-    [property: JsonPropertyName("limit")] int Limit,
+    [property: JsonPropertyName("syntax")] string Syntax,
+    [property: JsonPropertyName("token_count")] int TokenCount,
+    [property: JsonPropertyName("chunk_count")] int ChunkCount,
+    [property: JsonPropertyName("max_chunks")] int MaxChunks,
+    [property: JsonPropertyName("window")] int Window,
     [property: JsonPropertyName("truncated")] bool Truncated,
-    [property: JsonPropertyName("untruncated_count")] int UntruncatedCount);
+    [property: JsonPropertyName("chunks")] IReadOnlyList<TokenizeChunk> Chunks);
+
+/// <summary>One chunk: <see cref="Ids"/> and <see cref="Weights"/> are both <c>window</c> long; <see cref="TokenCount"/> counts the prompt's own tokens in it.</summary>
+public sealed record TokenizeChunk(
+    [property: JsonPropertyName("token_count")] int TokenCount,
+    [property: JsonPropertyName("ids")] IReadOnlyList<int> Ids,
+    [property: JsonPropertyName("weights")] IReadOnlyList<float> Weights);

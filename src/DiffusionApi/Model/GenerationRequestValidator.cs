@@ -4,13 +4,16 @@ using DiffusionApi.Options;
 using DiffusionEngine.Imaging;
 using DiffusionEngine.Pipelines;
 using DiffusionEngine.Schedulers;
+using DiffusionEngine.Text.Prompts;
 
 namespace DiffusionApi.Model;
 
 /// <summary>
 /// Checks every field of an <see cref="ImageGenerationRequest"/> against <see cref="LimitsOptions"/> and the loaded
 /// model before anything is queued, and collects every problem (keyed by the JSON field name) rather than stopping
-/// at the first. Messages name the value: "width must be a multiple of 8 but was 500".
+/// at the first. Messages name the value: "width must be a multiple of 8 but was 500". Prompts are read as the engine
+/// will read them (the model's <see cref="PromptReader"/>), so a prompt past Limits:MaxPromptChunks, a weight that is
+/// not a number, or a clip skip the model's export cannot honour is a 400 here, never a failed job.
 /// </summary>
 public static class GenerationRequestValidator
 {
@@ -20,12 +23,19 @@ public static class GenerationRequestValidator
     /// </summary>
     public const ulong MaxRandomSeed = uint.MaxValue;
 
+    /// <param name="request">The request as the client sent it.</param>
+    /// <param name="limits">The configured limits.</param>
+    /// <param name="model">The loaded model (with its <see cref="ModelInfo.Prompts"/>).</param>
+    /// <param name="randomSeed">Draws a seed when the request has none.</param>
+    /// <param name="errors">Every problem, keyed by the field's JSON name; empty when the result is not null.</param>
+    /// <param name="prompts">The configured prompt defaults (Diffusion:Prompts); null: a1111 syntax, original emphasis.</param>
     public static GenerationSpec? Validate(
         ImageGenerationRequest request,
         LimitsOptions limits,
         ModelInfo model,
         Func<ulong> randomSeed,
-        out Dictionary<string, string[]> errors)
+        out Dictionary<string, string[]> errors,
+        PromptsOptions? prompts = null)
     {
         var defaults = GenerationDefaults.For(model);
         var problems = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -42,6 +52,23 @@ public static class GenerationRequestValidator
         var negative = request.NegativePrompt ?? "";
         if (negative.Length > limits.MaxPromptLength)
             Add("negative_prompt", $"negative_prompt must be at most {limits.MaxPromptLength} characters but was {negative.Length}");
+
+        // prompt_syntax, emphasis, clip_skip; then both texts as the model reads them (chunks, weights).
+        var reader = model.Prompts ?? throw new InvalidOperationException("the model has no prompt reader (ModelInfo.Prompts)");
+        var syntax = prompts?.DefaultSyntax ?? PromptSyntax.A1111;
+        var syntaxKnown = request.PromptSyntax is null || PromptSyntaxNames.TryParse(request.PromptSyntax, out syntax);
+        if (!syntaxKnown)
+            Add("prompt_syntax", $"prompt_syntax must be {string.Join(" or ", PromptSyntaxNames.All)} but was '{ControlCharacters.Escape(request.PromptSyntax!)}'");
+        var emphasis = prompts?.DefaultEmphasis ?? EmphasisMode.Original;
+        if (request.Emphasis is not null && !EmphasisModeNames.TryParse(request.Emphasis, out emphasis))
+            Add("emphasis", $"emphasis must be one of {string.Join(", ", EmphasisModeNames.All)} but was '{ControlCharacters.Escape(request.Emphasis)}'");
+        var clipSkip = request.ClipSkip ?? 1;
+        if (reader.ClipSkipProblem(clipSkip) is { } clipSkipProblem) Add("clip_skip", clipSkipProblem);
+        if (syntaxKnown)
+        {
+            if (!problems.ContainsKey("prompt")) CheckPromptChunks("prompt", request.Prompt!, reader, syntax, limits, Add);
+            if (!problems.ContainsKey("negative_prompt")) CheckPromptChunks("negative_prompt", negative, reader, syntax, limits, Add);
+        }
 
         // n
         var count = request.N ?? 1;
@@ -145,7 +172,20 @@ public static class GenerationRequestValidator
         errors = problems.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
         if (errors.Count > 0) return null;
         return new GenerationSpec(model.Name, request.Prompt!, negative, width, height, steps, (float)guidance, seed, count,
-            scheduler, outputFormat, rng, responseFormat, request.User, outputQuality);
+            scheduler, outputFormat, rng, responseFormat, request.User, outputQuality, syntax, emphasis, clipSkip);
+    }
+
+    // The text's chunks within Limits:MaxPromptChunks and the model's own limit; the reader's messages name the field.
+    private static void CheckPromptChunks(string field, string text, PromptReader reader, PromptSyntax syntax, LimitsOptions limits, Action<string, string> add)
+    {
+        try
+        {
+            reader.Read(text, syntax, limits.MaxPromptChunks, field);
+        }
+        catch (ArgumentException ex)
+        {
+            add(field, ex.Message);
+        }
     }
 
     private static void CheckDimension(string name, int value, int min, int max, Action<string, string> add)

@@ -1,5 +1,6 @@
 using DiffusionEngine.Imaging;
 using DiffusionEngine.Pipelines;
+using DiffusionEngine.Text.Prompts;
 
 namespace DiffusionApi.Model;
 
@@ -14,7 +15,8 @@ public enum ResponseFormat
 /// A request that passed validation: every value present, resolved and within limits. It maps to one engine
 /// <see cref="GenerationRequest"/> per image, image i with seed <see cref="Seed"/> + i (A1111's rule).
 /// <see cref="Scheduler"/> is a canonical scheduler id, or null for the model folder's own scheduler.
-/// <see cref="OutputQuality"/> is the JPEG/WebP quality (0–100) the images are encoded with.
+/// <see cref="OutputQuality"/> is the JPEG/WebP quality (0–100) the images are encoded with. <see cref="PromptSyntax"/>,
+/// <see cref="Emphasis"/> and <see cref="ClipSkip"/> say how the prompts are read (resolved: the configured defaults applied).
 /// </summary>
 public sealed record GenerationSpec(
     string Model,
@@ -31,7 +33,10 @@ public sealed record GenerationSpec(
     RngKind Rng,
     ResponseFormat ResponseFormat,
     string? User,
-    int OutputQuality = ImageEncoder.DefaultQuality)
+    int OutputQuality = ImageEncoder.DefaultQuality,
+    PromptSyntax PromptSyntax = PromptSyntax.A1111,
+    EmphasisMode Emphasis = EmphasisMode.Original,
+    int ClipSkip = 1)
 {
     public IReadOnlyList<GenerationRequest> ToEngineRequests()
     {
@@ -49,6 +54,9 @@ public sealed record GenerationSpec(
                 Seed = Seed + (ulong)i,
                 Scheduler = Scheduler,
                 Rng = Rng,
+                PromptSyntax = PromptSyntax,
+                Emphasis = Emphasis,
+                ClipSkip = ClipSkip,
             };
         }
         return requests;

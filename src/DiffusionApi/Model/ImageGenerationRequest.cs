@@ -66,4 +66,25 @@ public sealed record ImageGenerationRequest
 
     /// <summary>cpu (PyTorch CPU generator, default) or gpu (A1111 Philox).</summary>
     [JsonPropertyName("rng")] public string? Rng { get; init; }
+
+    /// <summary>
+    /// How prompt and negative_prompt are read: a1111 (default: <c>(word:1.3)</c>, <c>(word)</c>, <c>[word]</c>, <c>BREAK</c>,
+    /// prompts past 75 tokens in chunks, up to Limits:MaxPromptChunks) or plain (literal text in one 77-token window; the
+    /// rest is cut). Missing: Diffusion:Prompts:Syntax.
+    /// </summary>
+    [JsonPropertyName("prompt_syntax")] public string? PromptSyntax { get; init; }
+
+    /// <summary>
+    /// How weights change the text encoding: original (A1111's default: scale, then restore each chunk's mean), no_norm,
+    /// ignore (weights parsed, not applied) or comfy (ComfyUI's: toward or away from the empty prompt). Missing:
+    /// Diffusion:Prompts:Emphasis.
+    /// </summary>
+    [JsonPropertyName("emphasis")] public string? Emphasis { get; init; }
+
+    /// <summary>
+    /// A1111's clip skip (CLIP_stop_at_last_layers), 1 by default: the layer the model conditions on; 2 one layer earlier,
+    /// and so on (SD 1.x/2.x: hidden_states[-N] through the final layer norm; SDXL: both encoders one layer further back).
+    /// Above 1 the text encoder must have been exported with its hidden states (GET /v1/models: max_clip_skip).
+    /// </summary>
+    [JsonPropertyName("clip_skip")] public int? ClipSkip { get; init; }
 }

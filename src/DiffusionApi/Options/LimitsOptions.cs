@@ -27,6 +27,12 @@ public sealed class LimitsOptions : IValidatableObject
     /// <summary>Most characters in a prompt or negative prompt.</summary>
     [Range(1, 100_000)] public int MaxPromptLength { get; set; } = 2000;
 
+    /// <summary>
+    /// Most 75-token chunks a prompt or negative prompt may take (A1111 syntax): 8 chunks are 600 tokens. Each chunk adds a
+    /// text-encoder row and widens every UNet cross-attention by 77 tokens.
+    /// </summary>
+    [Range(1, 64)] public int MaxPromptChunks { get; set; } = DiffusionEngine.Text.Prompts.PromptTokenizer.DefaultMaxChunks;
+
     /// <summary>Largest accepted seed; image i uses seed + i, which must stay within it too.</summary>
     public ulong MaxSeed { get; set; } = ulong.MaxValue;
 

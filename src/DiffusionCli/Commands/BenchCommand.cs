@@ -6,13 +6,15 @@ using DiffusionEngine.Models;
 using DiffusionEngine.Noise;
 using DiffusionEngine.Pipelines;
 using DiffusionEngine.Runtime;
+using DiffusionEngine.Text.Prompts;
 using Spectre.Console;
 
 namespace DiffusionCli.Commands;
 
 /// <summary>
 /// <c>bench [--model DIR] [--provider auto|cpu|cuda] [--size 256] [--steps 20] [--batch 1,4] [--iterations N]
-/// [--mode txt2img|img2img|inpaint] [--strength S]</c>: images/s and the engine-overhead ratio (pipeline wall time /
+/// [--mode txt2img|img2img|inpaint] [--strength S] [--prompt TEXT] [--negative-prompt TEXT] [--syntax a1111|plain]
+/// [--max-chunks N] [--emphasis MODE] [--clip-skip N]</c>: images/s and the engine-overhead ratio (pipeline wall time /
 /// time inside ONNX Runtime Run calls) per batch size, for the model's own pipeline in the chosen mode (img2img and
 /// inpaint start from a generated gradient image, inpaint repaints its left half; besides the total ratio, the median of
 /// the per-generation ratios, robust to preemption on a shared machine), then the cost of drawing a 4×128×128
@@ -40,11 +42,15 @@ public static class BenchCommand
         mode.AcceptOnlyFromAmong("txt2img", "img2img", "inpaint");
         var strength = new Option<double?>("--strength") { Description = "Strength for img2img/inpaint; default: the mode's (0.8, 1)" };
         var guidance = new Option<float?>("--guidance") { Description = "Guidance scale; default: the model's" };
+        var prompt = new Option<string?>("--prompt") { HelpName = "TEXT", Description = "The prompt of every image; default: a short one per image" };
+        var negativePrompt = new Option<string>("--negative-prompt") { HelpName = "TEXT", Description = "The negative prompt of every image", DefaultValueFactory = _ => "" };
+        var prompts = new PromptOptions();
 
         var command = new Command("bench", "Measure images/s, engine overhead and noise cost")
         {
-            model, provider, threads, size, steps, batches, iterations, cudaGraph, memoryPattern, skipNoise, mode, strength, guidance,
+            model, provider, threads, size, steps, batches, iterations, cudaGraph, memoryPattern, skipNoise, mode, strength, guidance, prompt, negativePrompt,
         };
+        foreach (var option in prompts.ForGeneration) command.Options.Add(option);
         command.SetAction((parseResult, cancellationToken) =>
         {
             try
@@ -53,15 +59,21 @@ public static class BenchCommand
                 {
                     ExecutionProvider = CliModel.ParseProvider(parseResult.GetValue(provider)),
                     IntraOpThreads = parseResult.GetValue(threads),
+                    MaxPromptChunks = parseResult.GetValue(prompts.MaxChunks),
                     Cuda = new CudaSettings { CudaGraph = parseResult.GetValue(cudaGraph) },
                     Session = new SessionTuning { MemoryPattern = parseResult.GetValue(memoryPattern) },
                 };
                 using var logging = new StderrLoggerFactory();
                 using var pipeline = DiffusionPipeline.Load(CliModel.Resolve(parseResult.GetValue(model)), options, logging);
                 var workload = new Workload(GenerationModes.TryParse(parseResult.GetValue(mode), out var chosen) ? chosen : GenerationMode.TextToImage,
-                    parseResult.GetValue(size), parseResult.GetValue(steps), parseResult.GetValue(strength), parseResult.GetValue(guidance) ?? pipeline.Model.Defaults.GuidanceScale);
+                    parseResult.GetValue(size), parseResult.GetValue(steps), parseResult.GetValue(strength), parseResult.GetValue(guidance) ?? pipeline.Model.Defaults.GuidanceScale,
+                    parseResult.GetValue(prompt), parseResult.GetValue(negativePrompt) ?? "", request => prompts.Apply(request, parseResult));
                 Console.WriteLine($"model {pipeline.Model.Name} ({pipeline.Model.Kind.Id()}) on {pipeline.Model.ExecutionProvider}, scheduler {pipeline.Model.DefaultScheduler}, " +
                     $"{workload.Mode.Id()}, guidance {workload.Guidance}{(workload.Strength is { } s ? $", strength {s}" : "")}");
+                var first = workload.Batch(1)[0];
+                Console.WriteLine($"prompt: {pipeline.Model.Prompts!.Read(first.Prompt, first.PromptSyntax).TokenCount} tokens in " +
+                    $"{pipeline.BatchKeyFor(first).PromptChunks} chunk(s), {PromptSyntaxNames.NameOf(first.PromptSyntax)} syntax, " +
+                    $"emphasis {EmphasisModeNames.NameOf(first.Emphasis)}, clip skip {first.ClipSkip}");
                 BenchThroughput(pipeline, workload, ParseBatches(parseResult.GetValue(batches)!), parseResult.GetValue(iterations), cancellationToken);
                 if (!parseResult.GetValue(skipNoise)) BenchNoise(pipeline, workload, cancellationToken);
                 return Task.FromResult(0);
@@ -142,8 +154,12 @@ public static class BenchCommand
         }
     }
 
-    /// <summary>What every timed generation runs: the mode, size, steps, strength and guidance, with a deterministic init image and mask.</summary>
-    private sealed record Workload(GenerationMode Mode, int Size, int Steps, double? Strength, float Guidance)
+    /// <summary>
+    /// What every timed generation runs: the mode, size, steps, strength, guidance and prompts (with how they are read), with
+    /// a deterministic init image and mask.
+    /// </summary>
+    private sealed record Workload(GenerationMode Mode, int Size, int Steps, double? Strength, float Guidance, string? Prompt, string NegativePrompt,
+        Func<GenerationRequest, GenerationRequest> ReadPrompts)
     {
         public GenerationRequest[] Batch(int batchSize)
         {
@@ -152,9 +168,10 @@ public static class BenchCommand
             var batch = new GenerationRequest[batchSize];
             for (var i = 0; i < batchSize; i++)
             {
-                batch[i] = new GenerationRequest
+                batch[i] = ReadPrompts(new GenerationRequest
                 {
-                    Prompt = $"a watercolor painting of a lighthouse at dusk, variation {i}",
+                    Prompt = Prompt ?? $"a watercolor painting of a lighthouse at dusk, variation {i}",
+                    NegativePrompt = NegativePrompt,
                     Width = Size,
                     Height = Size,
                     Steps = Steps,
@@ -163,7 +180,7 @@ public static class BenchCommand
                     InitImage = image,
                     Mask = mask,
                     Strength = image is null ? null : Strength,
-                };
+                });
             }
             return batch;
         }

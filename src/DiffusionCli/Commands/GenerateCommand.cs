@@ -11,7 +11,8 @@ namespace DiffusionCli.Commands;
 /// <summary>
 /// <c>generate [--model DIR] --prompt TEXT [--negative-prompt TEXT] [--steps N] [--guidance G] [--width W] [--height H]
 /// [--seed S] [--scheduler NAME] [--rng cpu|gpu] [--init-image FILE [--strength S]] [--mask FILE [--mask-blur PX]]
-/// [--mask-convention luminance|transparency] [--no-paste-back] [--format png|jpeg|webp] [--provider auto|cpu|cuda] --out FILE</c>:
+/// [--mask-convention luminance|transparency] [--no-paste-back] [--syntax a1111|plain] [--max-chunks N]
+/// [--emphasis original|no_norm|ignore|comfy] [--clip-skip N] [--format png|jpeg|webp] [--provider auto|cpu|cuda] --out FILE</c>:
 /// one image with a progress bar. Without --model the built-in tiny model is used. Steps, guidance and size left out
 /// take the model's own defaults (<see cref="ModelInfo.Defaults"/>); with an init image the size defaults to the
 /// image's, rounded down to a multiple of 8. PNGs carry the A1111 infotext.
@@ -47,12 +48,14 @@ public static class GenerateCommand
         var provider = new Option<string>("--provider") { Description = "Execution provider: auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         provider.AcceptOnlyFromAmong(CliModel.ProviderNames);
         var output = new Option<FileInfo>("--out") { HelpName = "FILE", Description = "Where to write the image", Required = true };
+        var prompts = new PromptOptions();
 
         var command = new Command("generate", "Generate one image from a prompt (and optionally an init image and a mask)")
         {
             model, prompt, negativePrompt, steps, guidance, width, height, seed, scheduler, rng, initImage, strength, mask, maskConvention, maskBlur,
             noPasteBack, format, provider, output,
         };
+        foreach (var option in prompts.ForGeneration) command.Options.Add(option);
         command.SetAction((parseResult, cancellationToken) =>
         {
             var options = new GenerateOptions(
@@ -71,8 +74,13 @@ public static class GenerateCommand
                 parseResult.GetValue(mask),
                 parseResult.GetValue(maskConvention) == "transparency" ? MaskConvention.Transparency : MaskConvention.Luminance,
                 parseResult.GetValue(maskBlur),
-                !parseResult.GetValue(noPasteBack));
-            var pipelineOptions = new PipelineOptions { ExecutionProvider = CliModel.ParseProvider(parseResult.GetValue(provider)) };
+                !parseResult.GetValue(noPasteBack),
+                request => prompts.Apply(request, parseResult));
+            var pipelineOptions = new PipelineOptions
+            {
+                ExecutionProvider = CliModel.ParseProvider(parseResult.GetValue(provider)),
+                MaxPromptChunks = parseResult.GetValue(prompts.MaxChunks),
+            };
             return Task.FromResult(Run(parseResult.GetValue(model), options, pipelineOptions, parseResult.GetValue(format)!, parseResult.GetValue(output)!,
                 parseResult.InvocationConfiguration.Error, cancellationToken));
         });
@@ -141,13 +149,14 @@ public static class GenerateCommand
 
     /// <summary>What the user asked for; unset values are filled from the model's defaults once it is loaded.</summary>
     private sealed record GenerateOptions(string Prompt, string NegativePrompt, int? Steps, float? Guidance, int? Width, int? Height, ulong Seed,
-        string? Scheduler, RngKind Rng, FileInfo? InitImage, double? Strength, FileInfo? Mask, MaskConvention MaskConvention, int MaskBlur, bool PasteBack)
+        string? Scheduler, RngKind Rng, FileInfo? InitImage, double? Strength, FileInfo? Mask, MaskConvention MaskConvention, int MaskBlur, bool PasteBack,
+        Func<GenerationRequest, GenerationRequest> ReadPrompts)
     {
         public GenerationRequest ToRequest(ModelDefaults defaults, RgbaImage? initImage, RgbaImage? mask)
         {
             // With an init image, its size rounded down to a multiple of 8 (as diffusers' image processor does).
             var (defaultWidth, defaultHeight) = initImage is null ? (defaults.Width, defaults.Height) : (initImage.Width / 8 * 8, initImage.Height / 8 * 8);
-            return new GenerationRequest
+            return ReadPrompts(new GenerationRequest
             {
                 Prompt = Prompt,
                 NegativePrompt = NegativePrompt,
@@ -164,7 +173,7 @@ public static class GenerateCommand
                 Strength = Strength,
                 MaskBlur = MaskBlur,
                 PasteBack = PasteBack,
-            };
+            });
         }
     }
 }

@@ -28,31 +28,15 @@ public static class TokenizeCommand
             HelpName = "DIR",
             Description = "Model folder in the diffusers layout; its tokenizer/ subfolder is used",
         };
-        var syntaxOption = new Option<string>("--syntax")
-        {
-            Description = "a1111: (weights), [weights], BREAK and long prompts in 75-token chunks; plain: literal text in one window, cut to fit",
-            DefaultValueFactory = _ => PromptSyntaxNames.NameOf(PromptSyntax.A1111),
-        };
-        syntaxOption.AcceptOnlyFromAmong([.. PromptSyntaxNames.All]);
-        var maxChunksOption = new Option<int>("--max-chunks")
-        {
-            HelpName = "N",
-            Description = "Most chunks of 75 tokens a prompt may need (a1111 syntax)",
-            DefaultValueFactory = _ => PromptTokenizer.DefaultMaxChunks,
-        };
-        maxChunksOption.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() < 1)
-                result.AddError($"--max-chunks must be at least 1 but was {result.GetValueOrDefault<int>()}");
-        });
+        var prompts = new PromptOptions();
         var textArgument = new Argument<string>("text") { Description = "The prompt to tokenize" };
 
         var command = new Command("tokenize", "Print the chunks of token ids and weights the text encoder receives for a prompt, as JSON")
         {
             tokenizerOption,
             modelOption,
-            syntaxOption,
-            maxChunksOption,
+            prompts.Syntax,
+            prompts.MaxChunks,
             textArgument,
         };
         command.Validators.Add(result =>
@@ -68,12 +52,12 @@ public static class TokenizeCommand
             var errors = parseResult.InvocationConfiguration.Error;
             var tokenizerDirectory = parseResult.GetValue(tokenizerOption)?.FullName
                 ?? Path.Combine(parseResult.GetValue(modelOption)!.FullName, "tokenizer");
-            PromptSyntaxNames.TryParse(parseResult.GetValue(syntaxOption), out var syntax);
+            var syntax = prompts.SyntaxOf(parseResult);
             ChunkedPrompt prompt;
             try
             {
                 var tokenizer = ClipTokenizer.Load(tokenizerDirectory);
-                prompt = PromptTokenizer.Tokenize(parseResult.GetValue(textArgument)!, tokenizer, syntax, parseResult.GetValue(maxChunksOption));
+                prompt = PromptTokenizer.Tokenize(parseResult.GetValue(textArgument)!, tokenizer, syntax, parseResult.GetValue(prompts.MaxChunks));
             }
             catch (Exception e) when (e is ModelLoadException or ArgumentException)
             {

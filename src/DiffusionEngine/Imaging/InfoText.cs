@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using DiffusionEngine.Pipelines;
+using DiffusionEngine.Text.Prompts;
 
 namespace DiffusionEngine.Imaging;
 
@@ -13,6 +14,8 @@ namespace DiffusionEngine.Imaging;
 /// Steps: 20, Sampler: Euler a, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: tiny-sd, RNG: CPU
 /// </code>
 /// With an init image, "Denoising strength" (and for inpainting "Mask blur") follow "Model", as A1111 writes them.
+/// "Clip skip: N" follows when clip skip is not 1, and "Emphasis: …" comes last when the prompts have brackets and are
+/// not read with A1111's default emphasis, both as A1111 writes them.
 /// </summary>
 /// <remarks>
 /// Follows A1111's <c>create_infotext</c>: the negative-prompt line only when it is not empty; fields in A1111's
@@ -21,6 +24,9 @@ namespace DiffusionEngine.Imaging;
 /// for its default "GPU" (torch on CUDA). Our <see cref="RngKind.Cpu"/> (torch's CPU generator) is A1111's "CPU",
 /// and <see cref="RngKind.Gpu"/> (Philox imitating CUDA's torch.randn on the CPU) is exactly A1111's "NV"; both are
 /// always written, since neither is A1111's default. CFG scale uses the shortest round-trip form ("7", "7.5").
+/// Emphasis: A1111 records its emphasis option only when it is not "Original" and a prompt or the negative prompt
+/// contains "(" or "["; we write "No norm" and "Ignore" under the same rule, and "None" (A1111's option that reads
+/// brackets as text) for <see cref="PromptSyntax.Plain"/>. ComfyUI's mode has no A1111 name and is not written.
 /// </remarks>
 public static class InfoText
 {
@@ -44,20 +50,29 @@ public static class InfoText
         AppendField(text, "Seed", request.Seed.ToString(invariant));
         AppendField(text, "Size", $"{request.Width}x{request.Height}");
         AppendField(text, "Model", modelName);
+        // A1111 records the effective strength for img2img/inpainting and, when inpainting, the mask blur.
         if (request.Mode != GenerationMode.TextToImage)
-        {
-            // A1111 records these for img2img/inpainting: the effective strength and, when inpainting, the mask blur.
             AppendField(text, "Denoising strength", (request.Strength ?? ModelDefaults.StrengthFor(request.Mode)).ToString(invariant));
-            if (request.Mode == GenerationMode.Inpaint) AppendField(text, "Mask blur", request.MaskBlur.ToString(invariant));
-        }
+        if (request.ClipSkip != 1) AppendField(text, "Clip skip", request.ClipSkip.ToString(invariant));
+        if (request.Mode == GenerationMode.Inpaint) AppendField(text, "Mask blur", request.MaskBlur.ToString(invariant));
         AppendField(text, "RNG", request.Rng switch
         {
             RngKind.Cpu => "CPU",
             RngKind.Gpu => "NV",
             _ => throw new ArgumentOutOfRangeException(nameof(request), request.Rng, "unknown RNG kind"),
         });
+        if (EmphasisName(request) is { } emphasis) AppendField(text, "Emphasis", emphasis);
 
         return text.ToString().Trim();
+    }
+
+    // A1111's sd_hijack_clip: extra_generation_params["Emphasis"] when some text has "(" or "[" and the option is not "Original".
+    private static string? EmphasisName(GenerationRequest request)
+    {
+        var bracketed = request.Prompt.AsSpan().IndexOfAny('(', '[') >= 0 || request.NegativePrompt.AsSpan().IndexOfAny('(', '[') >= 0;
+        if (!bracketed) return null;
+        if (request.PromptSyntax == PromptSyntax.Plain) return "None";
+        return request.Emphasis == EmphasisMode.Original ? null : EmphasisModeNames.A1111NameOf(request.Emphasis);
     }
 
     private static void AppendField(StringBuilder text, string key, string value, bool first = false)

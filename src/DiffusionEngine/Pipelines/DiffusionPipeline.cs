@@ -26,11 +26,11 @@ public sealed class DiffusionPipeline : IDisposable
     private readonly ILogger _logger;
     private bool _disposed;
 
-    private DiffusionPipeline(ModelComponents components, ILogger logger)
+    private DiffusionPipeline(ModelComponents components, PipelineOptions options, ILogger logger)
     {
         _components = components;
         _logger = logger;
-        Model = Describe(components);
+        Model = Describe(components, options);
         _pipeline = components.Kind switch
         {
             _ when components.Kind.IsLatentConsistency() => new LatentConsistencyModelPipeline(components),
@@ -61,10 +61,11 @@ public sealed class DiffusionPipeline : IDisposable
     {
         options ??= new PipelineOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.IntraOpThreads);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPromptChunks, 1);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<DiffusionPipeline>();
         var start = Stopwatch.GetTimestamp();
         var components = ModelComponents.Load(modelDirectory, options, logger);
-        var pipeline = new DiffusionPipeline(components, logger);
+        var pipeline = new DiffusionPipeline(components, options, logger);
         PipelineLog.ModelLoaded(logger, components.Folder.Name, components.Folder.Directory, components.ProviderName,
             (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds, pipeline.Model.DefaultScheduler, pipeline.Model.Kind.Id());
         return pipeline;
@@ -95,11 +96,10 @@ public sealed class DiffusionPipeline : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
 
-        // 1. Check inputs: every request valid, one batch key for all.
-        var key = GenerationBatchValidator.Validate(batch, Model, _components.UNet.FixedLatentHeight, _components.UNet.FixedLatentWidth);
+        // 1. Check inputs: every request valid, one batch key for all; the prompts tokenized once.
+        var prepared = Prepare(batch);
+        var key = prepared.Key;
         cancellationToken.ThrowIfCancellationRequested();
-        SchedulerFactory.TryResolve(key.Scheduler, out var scheduler);
-        var prepared = new PreparedBatch(batch, key, scheduler!);
         PipelineLog.GenerationStarted(_logger, batch.Count, key.Width, key.Height, key.Steps, key.Scheduler, key.UnconditionalPass, key.Mode.Id());
         var start = Stopwatch.GetTimestamp();
 
@@ -124,6 +124,15 @@ public sealed class DiffusionPipeline : IDisposable
         }
     }
 
+    /// <summary>Step 1 of every generation: checks the batch, computes its key and tokenizes its prompts.</summary>
+    /// <exception cref="ArgumentException">As <see cref="Generate"/>.</exception>
+    internal PreparedBatch Prepare(IReadOnlyList<GenerationRequest> batch)
+    {
+        var key = GenerationBatchValidator.Validate(batch, Model, _components.UNet.FixedLatentHeight, _components.UNet.FixedLatentWidth, out var prompts);
+        SchedulerFactory.TryResolve(key.Scheduler, out var scheduler);
+        return new PreparedBatch(batch, key, scheduler!, prompts);
+    }
+
     /// <summary>The loaded components' declared inputs and outputs (text encoders, UNet, VAE decoder and encoder).</summary>
     public IReadOnlyList<ComponentSignature> ComponentSignatures()
     {
@@ -142,8 +151,8 @@ public sealed class DiffusionPipeline : IDisposable
         _components.Dispose();
     }
 
-    /// <summary>Kind, capabilities and defaults of the loaded components.</summary>
-    private static ModelInfo Describe(ModelComponents components)
+    /// <summary>Kind, capabilities, defaults and prompt reading of the loaded components.</summary>
+    private static ModelInfo Describe(ModelComponents components, PipelineOptions options)
     {
         var folder = components.Folder;
         // The config's own _class_name picks the default scheduler; older exports only name it in model_index.json.
@@ -174,6 +183,8 @@ public sealed class DiffusionPipeline : IDisposable
             Kind = kind,
             Capabilities = capabilities.AsReadOnly(),
             Defaults = new ModelDefaults(width, height, steps, guidance, defaultScheduler),
+            Prompts = new PromptReader(components.Tokenizer, components.Tokenizer2, options.MaxPromptChunks, components.FixedPromptChunks,
+                components.MaxClipSkip, components.ClipSkipUnavailable),
         };
     }
 

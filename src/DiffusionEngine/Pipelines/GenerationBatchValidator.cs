@@ -9,19 +9,26 @@ internal static class GenerationBatchValidator
     /// <summary>Largest mask blur (standard deviation in pixels) accepted; A1111's slider stops at 64.</summary>
     public const int MaxMaskBlur = 64;
 
+    /// <param name="batch">The requests.</param>
+    /// <param name="model">The model that runs them (with its <see cref="ModelInfo.Prompts"/>).</param>
+    /// <param name="fixedLatentHeight">The UNet's fixed latent height, if any.</param>
+    /// <param name="fixedLatentWidth">The UNet's fixed latent width, if any.</param>
+    /// <param name="prompts">Each request's texts, tokenized and padded to the batch's chunk count.</param>
     /// <exception cref="ArgumentException">A request is invalid, or the batch's requests have different batch keys.</exception>
-    public static BatchKey Validate(IReadOnlyList<GenerationRequest> batch, ModelInfo model, int? fixedLatentHeight, int? fixedLatentWidth)
+    public static BatchKey Validate(IReadOnlyList<GenerationRequest> batch, ModelInfo model, int? fixedLatentHeight, int? fixedLatentWidth,
+        out RequestPrompts[] prompts)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0) throw new ArgumentException("the batch must hold at least one request but was empty", nameof(batch));
 
         var first = batch[0] ?? throw new ArgumentException("batch[0] is null", nameof(batch));
         BatchKey key = default;
+        prompts = new RequestPrompts[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
             var request = batch[i] ?? throw new ArgumentException($"batch[{i}] is null", nameof(batch));
-            ValidateRequest(request, i);
-            var requestKey = BatchKey.For(request, model);
+            ValidateRequest(request, i, model);
+            var requestKey = BatchKey.WithPrompts(request, model, out prompts[i]);
             if (i == 0)
             {
                 key = requestKey;
@@ -53,6 +60,12 @@ internal static class GenerationBatchValidator
                     $"every request of a batch must agree on the unconditional pass (guidance scale above 1 or not): request 0 has guidance " +
                     $"{first.GuidanceScale} but request {i} has {request.GuidanceScale}", nameof(batch));
             }
+            if (key.PromptChunks != requestKey.PromptChunks)
+            {
+                throw new ArgumentException(
+                    $"every request of a batch must have prompts of the same number of 75-token chunks: request 0 has {key.PromptChunks} " +
+                    $"but request {i} has {requestKey.PromptChunks}", nameof(batch));
+            }
         }
 
         if (fixedLatentHeight is { } latentHeight && first.Height != latentHeight * 8)
@@ -66,10 +79,22 @@ internal static class GenerationBatchValidator
         return key;
     }
 
-    private static void ValidateRequest(GenerationRequest request, int index)
+    private static void ValidateRequest(GenerationRequest request, int index, ModelInfo model)
     {
         if (request.Prompt is null) throw new ArgumentException($"prompt of request {index} must not be null", nameof(request));
         if (request.NegativePrompt is null) throw new ArgumentException($"negative prompt of request {index} must not be null (use \"\")", nameof(request));
+        if (!Enum.IsDefined(request.PromptSyntax))
+        {
+            throw new ArgumentException($"prompt syntax must be A1111 or Plain but was {(int)request.PromptSyntax}", nameof(request));
+        }
+        if (!Enum.IsDefined(request.Emphasis))
+        {
+            throw new ArgumentException($"emphasis must be Original, NoNorm, Ignore or Comfy but was {(int)request.Emphasis}", nameof(request));
+        }
+        if (model.Prompts?.ClipSkipProblem(request.ClipSkip) is { } clipSkipProblem)
+        {
+            throw new ArgumentException($"request {index}: {clipSkipProblem}", nameof(request));
+        }
         RequireDimension("width", request.Width);
         RequireDimension("height", request.Height);
         if (request.Steps < 1) throw new ArgumentException($"steps must be at least 1 but was {request.Steps}", nameof(request));

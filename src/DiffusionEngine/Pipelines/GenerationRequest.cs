@@ -1,4 +1,5 @@
 using DiffusionEngine.Imaging;
+using DiffusionEngine.Text.Prompts;
 
 namespace DiffusionEngine.Pipelines;
 
@@ -15,6 +16,24 @@ public sealed record GenerationRequest
 
     /// <summary>The negative prompt: the unconditional half of classifier-free guidance ("" by default; unused when no unconditional pass runs).</summary>
     public string NegativePrompt { get; init; } = "";
+
+    /// <summary>
+    /// How the prompt and the negative prompt are read: A1111's syntax (weights, BREAK, any length in 75-token chunks;
+    /// the default) or plain text in one 77-token window (<see cref="PromptTokenizer.Tokenize"/>).
+    /// </summary>
+    public PromptSyntax PromptSyntax { get; init; } = PromptSyntax.A1111;
+
+    /// <summary>How token weights change the text encoder's hidden states (<see cref="PromptEmphasis"/>); A1111's "Original" by default.</summary>
+    public EmphasisMode Emphasis { get; init; } = EmphasisMode.Original;
+
+    /// <summary>
+    /// Clip skip, counted as A1111's <c>CLIP_stop_at_last_layers</c>: 1 (the default) conditions on the layer the model
+    /// conditions on by default (SD 1.x/2.x: last_hidden_state; SDXL: the penultimate layer of both encoders); N on the
+    /// layer N − 1 before it (SD 1.x/2.x: <c>hidden_states[-N]</c> through the final LayerNorm, as A1111 and diffusers;
+    /// SDXL: <c>hidden_states[-(N+1)]</c>, as diffusers' clip_skip N − 1). Above 1 the text encoder must have been exported
+    /// with its hidden states (<see cref="PromptReader.ClipSkipProblem"/>).
+    /// </summary>
+    public int ClipSkip { get; init; } = 1;
 
     /// <summary>Number of denoising steps of the full schedule (with an init image, ⌊Steps·strength⌋ of them run, as in diffusers).</summary>
     public int Steps { get; init; } = 20;

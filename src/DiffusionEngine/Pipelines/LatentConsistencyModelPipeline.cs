@@ -18,8 +18,8 @@ internal sealed class LatentConsistencyModelPipeline(ModelComponents model) : ID
     {
         // 2. Encode the prompts (prompt rows only), then each image's guidance-scale embedding w = guidance − 1.
         using var conditioning = DenoiseAndDecode.EncodePrompts(batch, () => model.Kind.IsXL()
-            ? SdxlPromptEncoder.Encode(model, batch.Requests, unconditional: false, batch.Key.Width, batch.Key.Height, runOptions)
-            : ClipPromptEncoder.Encode(model.Tokenizer, model.TextEncoder, batch.Requests, unconditional: false, runOptions));
+            ? SdxlPromptEncoder.Encode(model, batch, runOptions)
+            : ClipPromptEncoder.Encode(model, batch, runOptions));
         if (model.UNet.TimestepCond is not null)
         {
             var width = model.TimestepCondWidth;

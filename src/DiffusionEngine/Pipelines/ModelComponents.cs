@@ -4,7 +4,9 @@ using DiffusionEngine.Optimization;
 using DiffusionEngine.Runtime;
 using DiffusionEngine.Schedulers;
 using DiffusionEngine.Text;
+using DiffusionEngine.Text.Prompts;
 using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
 
 namespace DiffusionEngine.Pipelines;
 
@@ -75,6 +77,7 @@ internal sealed class ModelComponents : IDisposable
                 components._graphs = folder;
                 components.LoadSessions();
             }
+            components.PreparePrompts(logger);
             return components;
         }
         catch
@@ -168,6 +171,65 @@ internal sealed class ModelComponents : IDisposable
         {
             throw new ModelLoadException(Folder.UNetPath,
                 "unet input 'timestep_cond' has a dynamic width and unet/config.json gives no time_cond_proj_dim; the guidance embedding's width must be known");
+        }
+    }
+
+    /// <summary>The 77-token chunks the UNet's text sequence was exported for, or null when it is dynamic (<see cref="PromptReader.FixedChunks"/>).</summary>
+    public int? FixedPromptChunks { get; private set; }
+
+    /// <summary>The largest clip skip the text encoders allow (<see cref="PromptReader.MaxClipSkip"/>).</summary>
+    public int MaxClipSkip { get; private set; } = 1;
+
+    /// <summary>Why clip skip is not available, when it is not for lack of hidden states or of the final norm.</summary>
+    public string? ClipSkipUnavailable { get; private set; }
+
+    /// <summary>Text that checks the final LayerNorm read from the graph (any text the tokenizer can read will do).</summary>
+    private const string NormProbeText = "a photo of a red fox in the snow, detailed";
+
+    /// <summary>
+    /// What decides how prompts are read: the UNet's fixed text sequence, if any, in whole chunks; and clip skip's range.
+    /// SDXL conditions on hidden_states without a norm, so clip skip N needs hidden_states[-(N+1)] of both encoders
+    /// (down to the first layer's output). SD 1.x/2.x needs hidden_states[-N] and the final LayerNorm to put it through,
+    /// read from the graph and checked against last_hidden_state here, once.
+    /// </summary>
+    private void PreparePrompts(ILogger logger)
+    {
+        if (UNet.FixedSequenceLength is { } sequence)
+        {
+            if (sequence % Tokenizer.MaxLength != 0)
+            {
+                throw new ModelLoadException(Folder.UNetPath,
+                    $"unet input 'encoder_hidden_states' has a fixed sequence length of {sequence}, which is not a whole number of the tokenizer's {Tokenizer.MaxLength}-token windows");
+            }
+            FixedPromptChunks = sequence / Tokenizer.MaxLength;
+        }
+
+        if (Kind.IsXL())
+        {
+            // Both encoders' hidden states were required at load; hidden_states.1 is the deepest layer clip skip goes to.
+            MaxClipSkip = Math.Max(1, Math.Min(TextEncoder.HiddenLayerCount!.Value, TextEncoder2!.HiddenLayerCount!.Value) - 1);
+            return;
+        }
+
+        using var runOptions = new RunOptions();
+        var probe = PromptTokenizer.Tokenize(NormProbeText, Tokenizer, PromptSyntax.Plain).Chunks[0];
+        ClipSkipUnavailable = TextEncoder.LoadFinalLayerNorm(probe.Ids, TextEncoderLayerNormEpsilon(), runOptions);
+        if (ClipSkipUnavailable is null) MaxClipSkip = TextEncoder.HiddenLayerCount!.Value;
+        else if (TextEncoder.HiddenLayerCount is not null) PipelineLog.ClipSkipUnavailable(logger, Folder.Name, ClipSkipUnavailable);
+    }
+
+    /// <summary>text_encoder/config.json's layer_norm_eps (transformers' CLIPTextConfig), when the file has it.</summary>
+    private float? TextEncoderLayerNormEpsilon()
+    {
+        var path = Path.Combine(Path.GetDirectoryName(Folder.TextEncoderPath)!, "config.json");
+        try
+        {
+            using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+            return config.RootElement.TryGetProperty("layer_norm_eps", out var epsilon) && epsilon.TryGetSingle(out var value) ? value : null;
+        }
+        catch (Exception ex) when (ex is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

@@ -17,6 +17,12 @@ public sealed record ModelInfo(string Name, string Directory, string DefaultSche
     /// <summary>What a request that leaves a value out should use (the model's own, not the caller's).</summary>
     public ModelDefaults Defaults { get; init; } = new(512, 512, 20, 7.5f, DefaultScheduler);
 
+    /// <summary>
+    /// How the model reads prompts (tokenizers, chunk limits, clip skip); set on every loaded pipeline's model. The batch
+    /// key needs it to count a request's prompt chunks.
+    /// </summary>
+    public PromptReader? Prompts { get; init; }
+
     /// <summary>Whether <paramref name="mode"/> is one of <see cref="Capabilities"/>.</summary>
     public bool Supports(GenerationMode mode)
     {

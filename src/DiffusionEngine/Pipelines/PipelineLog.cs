@@ -20,6 +20,10 @@ internal static partial class PipelineLog
         Message = "Generation of {BatchSize} image(s) cancelled")]
     public static partial void GenerationCancelled(ILogger logger, int batchSize);
 
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning,
+        Message = "Model {ModelName} has its text encoder's hidden states, but clip skip is not available: {Reason}")]
+    public static partial void ClipSkipUnavailable(ILogger logger, string modelName, string reason);
+
     [LoggerMessage(EventId = 204, Level = LogLevel.Information,
         Message = "Model {ModelName} runs optimised graphs ({Optimization}) from {CacheDirectory} (written now: {Written}, {ElapsedMs} ms)")]
     public static partial void UsingOptimizedGraphs(ILogger logger, string modelName, string optimization, string cacheDirectory, bool written, long elapsedMs);

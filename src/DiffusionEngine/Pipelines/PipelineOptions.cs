@@ -1,8 +1,9 @@
 using DiffusionEngine.Runtime;
+using DiffusionEngine.Text.Prompts;
 
 namespace DiffusionEngine.Pipelines;
 
-/// <summary>How a <see cref="StableDiffusionPipeline"/> runs its ONNX models.</summary>
+/// <summary>How a <see cref="DiffusionPipeline"/> runs its ONNX models and reads prompts.</summary>
 public sealed record PipelineOptions
 {
     /// <summary>Where the models run; <see cref="ExecutionProviderKind.Auto"/> prefers CUDA and falls back to CPU.</summary>
@@ -10,6 +11,12 @@ public sealed record PipelineOptions
 
     /// <summary>Threads ONNX Runtime uses inside one operator; 0 = one per physical core (<see cref="SessionTuning.PhysicalCores"/>).</summary>
     public int IntraOpThreads { get; init; }
+
+    /// <summary>
+    /// The most 75-token chunks a prompt (or negative prompt) may take (A1111 syntax; <see cref="PromptTokenizer.DefaultMaxChunks"/>
+    /// by default); a longer one is rejected. Each chunk widens every UNet cross-attention by 77 tokens.
+    /// </summary>
+    public int MaxPromptChunks { get; init; } = PromptTokenizer.DefaultMaxChunks;
 
     /// <summary>Spinning, arena, memory pattern and I/O binding (every provider).</summary>
     public SessionTuning Session { get; init; } = new();

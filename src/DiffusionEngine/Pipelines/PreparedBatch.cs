@@ -2,8 +2,11 @@ using DiffusionEngine.Schedulers;
 
 namespace DiffusionEngine.Pipelines;
 
-/// <summary>A batch that passed step 1 ("check inputs"): its requests, their shared <see cref="BatchKey"/> and the resolved scheduler.</summary>
-internal sealed record PreparedBatch(IReadOnlyList<GenerationRequest> Requests, BatchKey Key, SchedulerInfo Scheduler)
+/// <summary>
+/// A batch that passed step 1 ("check inputs"): its requests, their shared <see cref="BatchKey"/>, the resolved scheduler
+/// and each request's texts, tokenized and padded to the key's <see cref="BatchKey.PromptChunks"/>.
+/// </summary>
+internal sealed record PreparedBatch(IReadOnlyList<GenerationRequest> Requests, BatchKey Key, SchedulerInfo Scheduler, IReadOnlyList<RequestPrompts> Prompts)
 {
     public int Count => Requests.Count;
     public int LatentHeight => Key.Height / 8;

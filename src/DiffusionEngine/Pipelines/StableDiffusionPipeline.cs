@@ -14,9 +14,9 @@ internal sealed class StableDiffusionPipeline(ModelComponents model) : IDiffusio
 {
     public IReadOnlyList<GeneratedImage> Generate(PreparedBatch batch, RunOptions runOptions, IProgress<StepProgress>? progress, CancellationToken cancellationToken)
     {
-        // 2. Encode the prompts once per generation: rows [negative_0..n-1 ; prompt_0..n-1] (prompts only without the unconditional pass).
+        // 2. Encode the prompts once per generation, chunk by chunk: rows [negative_0..n-1 ; prompt_0..n-1] (prompts only without the unconditional pass).
         using var conditioning = DenoiseAndDecode.EncodePrompts(batch,
-            () => ClipPromptEncoder.Encode(model.Tokenizer, model.TextEncoder, batch.Requests, batch.Key.UnconditionalPass, runOptions));
+            () => ClipPromptEncoder.Encode(model, batch, runOptions));
 
         // 3–7.
         return DenoiseAndDecode.Run(model, batch, conditioning, runOptions, progress, cancellationToken);

@@ -17,7 +17,7 @@ internal sealed class StableDiffusionXLPipeline(ModelComponents model) : IDiffus
     {
         // 2. Encode the prompts with both encoders; add the pooled text embeddings and the size conditioning.
         using var conditioning = DenoiseAndDecode.EncodePrompts(batch,
-            () => SdxlPromptEncoder.Encode(model, batch.Requests, batch.Key.UnconditionalPass, batch.Key.Width, batch.Key.Height, runOptions));
+            () => SdxlPromptEncoder.Encode(model, batch, runOptions));
 
         // 3–7.
         return DenoiseAndDecode.Run(model, batch, conditioning, runOptions, progress, cancellationToken);

@@ -91,35 +91,78 @@ internal sealed class TextEncoderModel : OnnxComponent
         LoadComponent(sessions, modelPath, session => new TextEncoderModel(session, modelPath, componentName, timer));
 
     /// <summary>
-    /// Encodes <paramref name="rows"/> padded token rows of <paramref name="sequenceLength"/> ids each and returns the
-    /// <see cref="LastHiddenStateName"/> states as float32 [rows, sequenceLength, hidden] in the first
-    /// <c>rows·sequenceLength·hiddenSize</c> elements of an array rented from <see cref="ArrayPool{T}.Shared"/> (it may be
-    /// longer): the caller owns it and returns it to that pool.
+    /// The final LayerNorm, which clip skip on SD 1.x/2.x applies to an earlier layer's hidden states; null until
+    /// <see cref="LoadFinalLayerNorm"/> succeeded.
     /// </summary>
-    public float[] Encode(RunOptions runOptions, long[] tokenIds, int rows, int sequenceLength, out int hiddenSize)
+    public FinalLayerNorm? FinalNorm { get; private set; }
+
+    /// <summary>
+    /// Reads the final LayerNorm from this model's graph (<see cref="FinalLayerNorm.Read"/>) and checks it: applied to
+    /// <c>hidden_states.N</c> of <paramref name="probeIds"/> (one padded row) it must reproduce <c>last_hidden_state</c>
+    /// to within float16 or float32 rounding. On success <see cref="FinalNorm"/> is set and the result is null;
+    /// otherwise the result says why the norm is not available (no hidden states, not found, or not matching).
+    /// </summary>
+    /// <param name="probeIds">One row of token ids to check with (a prompt's first chunk).</param>
+    /// <param name="configEpsilon">ε from the encoder's config.json (layer_norm_eps), used when the graph decomposes the norm.</param>
+    /// <param name="runOptions">For the check's encoder run.</param>
+    public string? LoadFinalLayerNorm(ReadOnlySpan<int> probeIds, float? configEpsilon, RunOptions runOptions)
     {
-        var encoding = Encode(runOptions, tokenIds, rows, sequenceLength, LastHiddenStateName, pooledOutputName: null);
-        hiddenSize = encoding.HiddenSize;
-        return encoding.Hidden;
+        if (HiddenLayerCount is not { } layers)
+        {
+            return $"its {ComponentName} was exported without the '{HiddenStatesPrefix}N' outputs (its outputs are: {string.Join(", ", Session.OutputMetadata.Keys)}); " +
+                "export it with output_hidden_states (an Optimum export of SD 1.x/2.x has only last_hidden_state and pooler_output)";
+        }
+        var lastLayer = HiddenStatesPrefix + layers.ToString(CultureInfo.InvariantCulture);
+        FinalLayerNorm norm;
+        try
+        {
+            var outputs = Encode(runOptions, Array.ConvertAll(probeIds.ToArray(), id => (long)id), 1, probeIds.Length, [LastHiddenStateName, lastLayer]);
+            try
+            {
+                var hiddenSize = outputs[0].Width;
+                norm = FinalLayerNorm.Read(ModelPath, LastHiddenStateName, hiddenSize, configEpsilon ?? FinalLayerNorm.DefaultEpsilon);
+                var length = probeIds.Length * hiddenSize;
+                var error = norm.RelativeError(outputs[1].Values.AsSpan(0, length), outputs[0].Values.AsSpan(0, length));
+                var tolerance = Session.OutputMetadata[LastHiddenStateName].ElementDataType == TensorElementType.Float16 ? 1e-2 : 1e-4;
+                if (!(error <= tolerance))
+                {
+                    return $"the final layer norm read from {ComponentName}/model.onnx does not turn {lastLayer} into {LastHiddenStateName} " +
+                        $"(relative difference {error.ToString("G3", CultureInfo.InvariantCulture)}), so earlier layers cannot be normalized as the last one is";
+                }
+            }
+            finally
+            {
+                foreach (var output in outputs) ArrayPool<float>.Shared.Return(output.Values);
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            return $"the final layer norm of {ComponentName}/model.onnx could not be read: {ex.Message}";
+        }
+        FinalNorm = norm;
+        return null;
     }
 
     /// <summary>
-    /// Encodes like <see cref="Encode(RunOptions, long[], int, int, out int)"/> but returns the output
-    /// <paramref name="hiddenOutputName"/> [rows, sequence, hidden] and, when <paramref name="pooledOutputName"/> is given,
-    /// that output [rows, width] too, each in an array rented from <see cref="ArrayPool{T}.Shared"/> that the caller returns.
+    /// Encodes <paramref name="rows"/> rows of <paramref name="sequenceLength"/> token ids each and returns the outputs
+    /// <paramref name="outputNames"/> in that order, each as float32 <c>[rows, …, Width]</c> in the first elements of an
+    /// array rented from <see cref="ArrayPool{T}.Shared"/> (it may be longer): the caller owns the arrays and returns them
+    /// to that pool.
     /// </summary>
-    public TextEncoding Encode(RunOptions runOptions, long[] tokenIds, int rows, int sequenceLength, string hiddenOutputName, string? pooledOutputName)
+    public EncoderOutput[] Encode(RunOptions runOptions, long[] tokenIds, int rows, int sequenceLength, string[] outputNames)
     {
         long[] shape = [rows, sequenceLength];
         using var input = InputIdsType == TensorElementType.Int64
             ? OrtValue.CreateTensorValueFromMemory(tokenIds, shape)
             : OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(tokenIds, id => checked((int)id)), shape);
-        string[] outputNames = pooledOutputName is null ? [hiddenOutputName] : [hiddenOutputName, pooledOutputName];
-        using var outputs = Run(runOptions, _inputNames, [input], outputNames);
-        var hidden = ToRentedSingles(outputs[0], out var hiddenShape);
-        if (pooledOutputName is null) return new TextEncoding(hidden, checked((int)hiddenShape[2]), null, 0);
-        var pooled = ToRentedSingles(outputs[1], out var pooledShape);
-        return new TextEncoding(hidden, checked((int)hiddenShape[2]), pooled, checked((int)pooledShape[1]));
+        using var values = Run(runOptions, _inputNames, [input], outputNames);
+        var outputs = new EncoderOutput[outputNames.Length];
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            var floats = ToRentedSingles(values[i], out var outputShape);
+            outputs[i] = new EncoderOutput(floats, checked((int)outputShape[^1]));
+        }
+        return outputs;
     }
 
     /// <summary>A float32 copy of <paramref name="value"/> (converted from float16 if needed) in a rented array.</summary>
@@ -142,8 +185,8 @@ internal sealed class TextEncoderModel : OnnxComponent
 }
 
 /// <summary>
-/// A text encoder's outputs for one batch of rows, float32: <see cref="Hidden"/> [rows, sequence, <see cref="HiddenSize"/>]
-/// and, when asked for, <see cref="Pooled"/> [rows, <see cref="PooledSize"/>]. Both arrays are rented from
-/// <see cref="ArrayPool{T}.Shared"/> and may be longer than the tensors; the receiver returns them.
+/// One output of a text encoder run, float32: <see cref="Values"/> holds the tensor row-major in its first elements,
+/// <see cref="Width"/> is its last dimension (hidden size, or the pooled width). The array is rented from
+/// <see cref="ArrayPool{T}.Shared"/> and may be longer than the tensor; the receiver returns it.
 /// </summary>
-internal readonly record struct TextEncoding(float[] Hidden, int HiddenSize, float[]? Pooled, int PooledSize);
+internal readonly record struct EncoderOutput(float[] Values, int Width);

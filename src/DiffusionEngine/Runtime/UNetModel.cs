@@ -67,6 +67,7 @@ internal sealed class UNetModel : OnnxComponent
         OutChannels = FixedDimension(output, 1) ?? 4;
         FixedLatentHeight = FixedDimension(sample, 2);
         FixedLatentWidth = FixedDimension(sample, 3);
+        FixedSequenceLength = FixedDimension(hidden, 1);
         HiddenSize = FixedDimension(hidden, 2);
     }
 
@@ -101,6 +102,12 @@ internal sealed class UNetModel : OnnxComponent
     /// <summary>Latent height/width the export fixed (a static-shape export), or null when dynamic.</summary>
     public int? FixedLatentHeight { get; }
     public int? FixedLatentWidth { get; }
+
+    /// <summary>
+    /// The encoder_hidden_states sequence length the export fixed (77 in a static-shape export), or null when it is
+    /// dynamic (Optimum's and diffusers' exports): prompts of several 77-token chunks need a dynamic one.
+    /// </summary>
+    public int? FixedSequenceLength { get; }
 
     /// <summary>The inputs that decide the model's kind, with <paramref name="configInChannels"/> (unet/config.json) where the file leaves the channels dynamic.</summary>
     public UNetSignature Signature(int? configInChannels) =>

@@ -77,7 +77,8 @@ public static class TinyModelBuilder
         }
 
         var unetDirectory = CreateSubdirectory(outputDirectory, "unet");
-        WriteGraph(UNetGraph.Build(unetArch, ioType, computeType, options.Timestep, UNetSeed), unetDirectory, external);
+        WriteGraph(UNetGraph.Build(unetArch, ioType, computeType, options.Timestep, UNetSeed, options.StaticTextSequence ? textArch.MaxPositionEmbeddings : null),
+            unetDirectory, external);
         ModelConfigFiles.WriteUNetConfig(Path.Combine(unetDirectory, "config.json"), unetArch);
 
         var decoderDirectory = CreateSubdirectory(outputDirectory, "vae_decoder");

@@ -31,6 +31,12 @@ public sealed record TinyModelOptions
     /// </summary>
     public bool TextEncoderHiddenStates { get; init; }
 
+    /// <summary>
+    /// Export the UNet's <c>encoder_hidden_states</c> with a fixed sequence of 77 tokens, as a static-shape export does
+    /// (Optimum's and diffusers' leave it dynamic): such a model takes only prompts of one chunk.
+    /// </summary>
+    public bool StaticTextSequence { get; init; }
+
     /// <summary>The vae_encoder's output form (both occur in real exports).</summary>
     public VaeEncoderOutput VaeEncoderOutput { get; init; } = VaeEncoderOutput.LatentSample;
 }

@@ -47,29 +47,4 @@ public sealed class DiscoveryApiTests(ReadyServiceFixture fixture) : IClassFixtu
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
     }
-
-    [Fact]
-    public async Task PostTokenize_ReturnsIdsCountAndTheModelsLimit()
-    {
-        var result = await Client.PostAsJsonAsync("/v1/tokenize", new { prompt = "a photo of a cat" });
-        var body = await result.Content.ReadFromJsonAsync<JsonElement>();
-
-        Assert.Equal(HttpStatusCode.OK, result.StatusCode);
-        Assert.Equal(77, body.GetProperty("limit").GetInt32());
-        Assert.False(body.GetProperty("truncated").GetBoolean());
-        Assert.Equal(body.GetProperty("count").GetInt32(), body.GetProperty("ids").GetArrayLength());
-        Assert.True(body.GetProperty("count").GetInt32() >= 3); // BOS, tokens, EOS
-    }
-
-    [Fact]
-    public async Task PostTokenize_PromptLongerThanTheWindow_ReportsTruncation()
-    {
-        var prompt = string.Join(' ', Enumerable.Repeat("cat", 120));
-
-        var body = await (await Client.PostAsJsonAsync("/v1/tokenize", new { prompt })).Content.ReadFromJsonAsync<JsonElement>();
-
-        Assert.True(body.GetProperty("truncated").GetBoolean());
-        Assert.Equal(77, body.GetProperty("count").GetInt32());
-        Assert.True(body.GetProperty("untruncated_count").GetInt32() > 77);
-    }
 }

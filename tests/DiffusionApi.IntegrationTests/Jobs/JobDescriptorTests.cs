@@ -4,14 +4,15 @@ using DiffusionApi.Jobs;
 using DiffusionApi.Model;
 using DiffusionEngine.Imaging;
 using DiffusionEngine.Pipelines;
+using DiffusionEngine.Text.Prompts;
 
 namespace DiffusionApi.IntegrationTests.Jobs;
 
 /// <summary>A job descriptor is data: it survives its wire form unchanged, and its batch key is one rule.</summary>
 public sealed class JobDescriptorTests
 {
-    private static readonly GenerationSpec Spec = new("tiny-sd", "a lighthouse, at dusk", "fog", 512, 768, 30, 6.5f, ulong.MaxValue - 3, 4,
-        "dpm++2m-karras", ImageFormat.Webp, RngKind.Gpu, ResponseFormat.Url, "user-7");
+    private static readonly GenerationSpec Spec = new("tiny-sd", "a (lighthouse:1.2), at dusk", "fog", 512, 768, 30, 6.5f, ulong.MaxValue - 3, 4,
+        "dpm++2m-karras", ImageFormat.Webp, RngKind.Gpu, ResponseFormat.Url, "user-7", 80, PromptSyntax.Plain, EmphasisMode.Comfy, ClipSkip: 2);
 
     [Fact]
     public void Descriptor_RoundTripsThroughJobJson_Unchanged()
@@ -38,6 +39,7 @@ public sealed class JobDescriptorTests
         foreach (var property in typeof(GenerationSpec).GetProperties().Where(p => p.GetIndexParameters().Length == 0))
             Assert.True(json.TryGetProperty(JobJson.Options.PropertyNamingPolicy!.ConvertName(property.Name), out _), $"{property.Name} is missing from {json}");
         Assert.Equal("Webp", json.GetProperty("outputFormat").GetString());
+        Assert.Equal(("Plain", "Comfy", 2), (json.GetProperty("promptSyntax").GetString(), json.GetProperty("emphasis").GetString(), json.GetProperty("clipSkip").GetInt32()));
     }
 
     [Fact]

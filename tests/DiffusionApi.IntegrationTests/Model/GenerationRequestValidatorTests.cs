@@ -1,14 +1,20 @@
+using DiffusionApi.IntegrationTests.TestSupport;
 using DiffusionApi.Model;
 using DiffusionApi.Options;
 using DiffusionEngine.Imaging;
 using DiffusionEngine.Pipelines;
+using DiffusionEngine.Text;
+using DiffusionEngine.Text.Prompts;
 
 namespace DiffusionApi.IntegrationTests.Model;
 
 /// <summary>The validator alone: seed arithmetic at the edges of the 64-bit range, and what a valid request maps to.</summary>
 public sealed class GenerationRequestValidatorTests
 {
-    private static readonly ModelInfo Model = new("tiny-sd", "/models/tiny-sd", "pndm", 77, "CPU");
+    private static readonly ModelInfo Model = new("tiny-sd", "/models/tiny-sd", "pndm", 77, "CPU")
+    {
+        Prompts = new PromptReader(ClipTokenizer.Load(Path.Combine(SharedTinyModel.Directory, "tokenizer"))),
+    };
 
     [Fact]
     public void MissingSeed_IsDrawnSoThatEveryImageSeedStaysWithinMaxSeed()
@@ -102,5 +108,44 @@ public sealed class GenerationRequestValidatorTests
         var spec = GenerationRequestValidator.Validate(new ImageGenerationRequest { Prompt = "x", OutputFormat = "webp", OutputCompression = 35 }, new LimitsOptions(), Model, () => 0, out _);
 
         Assert.Equal(35, spec!.OutputQuality);
+    }
+
+    [Fact]
+    public void PromptFields_ResolveTheConfiguredDefaults_AndReachEveryEngineRequest()
+    {
+        var configured = new PromptsOptions { Syntax = "plain", Emphasis = "comfy" };
+
+        var defaults = GenerationRequestValidator.Validate(new ImageGenerationRequest { Prompt = "x", N = 2 }, new LimitsOptions(), Model, () => 0, out _, configured)!;
+        var given = GenerationRequestValidator.Validate(new ImageGenerationRequest { Prompt = "x", PromptSyntax = "A1111", Emphasis = "no_norm" },
+            new LimitsOptions(), Model, () => 0, out _, configured)!;
+
+        Assert.Equal((PromptSyntax.Plain, EmphasisMode.Comfy, 1), (defaults.PromptSyntax, defaults.Emphasis, defaults.ClipSkip));
+        Assert.All(defaults.ToEngineRequests(), request => Assert.Equal((PromptSyntax.Plain, EmphasisMode.Comfy), (request.PromptSyntax, request.Emphasis)));
+        Assert.Equal((PromptSyntax.A1111, EmphasisMode.NoNorm), (given.PromptSyntax, given.Emphasis));
+    }
+
+    [Fact]
+    public void PromptsOverTheChunkLimit_AreRejectedEachNamingItsField()
+    {
+        var longText = string.Join(", ", Enumerable.Repeat("a watercolor painting of a lighthouse at dusk", 6));
+
+        var spec = GenerationRequestValidator.Validate(new ImageGenerationRequest { Prompt = longText, NegativePrompt = longText },
+            new LimitsOptions { MaxPromptChunks = 1 }, Model, () => 0, out var errors);
+
+        Assert.Null(spec);
+        Assert.Equal("prompt needs 2 chunks of 75 tokens but at most 1 are allowed (MaxPromptChunks)", Assert.Single(errors["prompt"]));
+        Assert.StartsWith("negative_prompt needs 2 chunks", Assert.Single(errors["negative_prompt"]));
+    }
+
+    [Fact]
+    public void PlainSyntax_NeverCountsChunks_ItCutsTheText()
+    {
+        var longText = string.Join(", ", Enumerable.Repeat("a watercolor painting of a lighthouse at dusk", 6));
+
+        var spec = GenerationRequestValidator.Validate(new ImageGenerationRequest { Prompt = longText, PromptSyntax = "plain" },
+            new LimitsOptions { MaxPromptChunks = 1 }, Model, () => 0, out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal(PromptSyntax.Plain, spec!.PromptSyntax);
     }
 }

@@ -91,8 +91,6 @@ public sealed class ProbedEngineLoader(PipelineEngineLoader inner, EngineProbe p
     {
         public ModelInfo Model => inner.Model;
 
-        public TokenizedPrompt Tokenize(string prompt) => inner.Tokenize(prompt);
-
         public IReadOnlyList<GeneratedImage> Generate(IReadOnlyList<GenerationRequest> batch, IProgress<StepProgress>? progress, CancellationToken cancellationToken) =>
             probe.Generate(inner, batch, progress, cancellationToken);
 

@@ -9,6 +9,9 @@ public static class Images
 
     public static bool IsWebp(byte[] bytes) => bytes.Length > 12 && bytes.AsSpan(0, 4).SequenceEqual("RIFF"u8) && bytes.AsSpan(8, 4).SequenceEqual("WEBP"u8);
 
+    /// <summary>The decoded RGBA pixels of an encoded image (to compare images whose metadata differs).</summary>
+    public static byte[] DecodePixels(byte[] encoded) => DiffusionEngine.Imaging.ImageDecoder.Decode(encoded).Pixels;
+
     /// <summary>Width and height from a PNG's IHDR chunk.</summary>
     public static (int Width, int Height) PngSize(byte[] png) =>
         (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));

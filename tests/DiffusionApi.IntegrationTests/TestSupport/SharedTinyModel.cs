@@ -26,4 +26,14 @@ public static class SharedTinyModel
     });
 
     public static string Directory => Folder.Value;
+
+    private static readonly Lazy<string> HiddenStatesFolder = new(() =>
+    {
+        var folder = Path.Combine(Path.GetDirectoryName(Folder.Value)!, "tiny-sd-hidden-states");
+        TinyModelBuilder.Write(folder, new TinyModelOptions { TextEncoderHiddenStates = true });
+        return folder;
+    });
+
+    /// <summary>The tiny model exported with its text encoder's hidden_states outputs (clip skip works on it), beside <see cref="Directory"/>.</summary>
+    public static string WithHiddenStates => HiddenStatesFolder.Value;
 }

@@ -29,6 +29,36 @@ public sealed class GenerateCommandTests(TinyModelFixture models)
         Assert.Contains("parameters\0a red fox\nSteps: 2, Sampler: Euler a, CFG scale: 7.5, Seed: 5, Size: 64x64", text);
     }
 
+    [Fact]
+    public void Generate_WithClipSkipAndEmphasis_OnAModelWithHiddenStates_RecordsThemInTheInfotext()
+    {
+        var model = models.ModelFor(new DiffusionEngine.TinyModel.TinyModelOptions { TextEncoderHiddenStates = true });
+        var output = Path.Combine(models.CopyOfDefaultModel(), "skip.png");
+
+        var exitCode = Run("--model", model, "--prompt", "a (red:1.3) fox", "--width", "64", "--height", "64", "--steps", "2", "--seed", "5",
+            "--clip-skip", "2", "--emphasis", "no_norm", "--provider", "cpu", "--out", output);
+
+        Assert.Equal(0, exitCode);
+        var text = Encoding.Latin1.GetString(File.ReadAllBytes(output));
+        Assert.Contains("Model: " + Path.GetFileName(model) + ", Clip skip: 2, RNG: CPU, Emphasis: No norm", text);
+    }
+
+    [Theory]
+    [InlineData("--clip-skip", "2", "error: request 0: clip_skip 2 is not available for this model: its text_encoder was exported without the 'hidden_states.N' outputs")]
+    [InlineData("--max-chunks", "1", "error: the prompt needs 2 chunks of 75 tokens but at most 1 are allowed (MaxPromptChunks)")]
+    public void Generate_BeyondWhatTheModelOrTheLimitAllows_ExitsWithOneSayingWhy(string option, string value, string expected)
+    {
+        var errors = new StringWriter();
+
+        var exitCode = new RootCommand { GenerateCommand.Create() }
+            .Parse(["generate", "--model", models.DefaultModel, "--prompt", PromptConditioningTests.Long(6), option, value, "--width", "64", "--height", "64",
+                "--provider", "cpu", "--out", Path.Combine(Path.GetTempPath(), "never.png")])
+            .Invoke(new InvocationConfiguration { Error = errors });
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith(expected, errors.ToString());
+    }
+
     [Theory]
     [InlineData("jpeg", new byte[] { 0xFF, 0xD8 })]
     [InlineData("webp", new byte[] { (byte)'R', (byte)'I', (byte)'F', (byte)'F' })]

@@ -1,22 +1,29 @@
 using DiffusionEngine.Pipelines;
+using DiffusionEngine.Tests.Text.Prompts;
+using DiffusionEngine.Text.Prompts;
 
 namespace DiffusionEngine.Tests.Pipelines;
 
-/// <summary>The one batch key: what it holds for each mode and kind, the strength rule, and its stable string form.</summary>
-public sealed class BatchKeyTests
+/// <summary>The one batch key: what it holds for each mode and kind, the strength rule, prompt chunks, and its stable string form.</summary>
+public sealed class BatchKeyTests(TinyTokenizers tokenizers) : IClassFixture<TinyTokenizers>
 {
-    private static readonly ModelInfo Sd = new("m", "/m", "pndm", 77, "CPU")
+    private ModelInfo Sd => new("m", "/m", "pndm", 77, "CPU")
     {
         Capabilities = [GenerationMode.TextToImage, GenerationMode.ImageToImage, GenerationMode.Inpaint],
+        Prompts = new PromptReader(tokenizers.EosPadded),
     };
 
-    private static readonly ModelInfo Lcm = new("lcm", "/lcm", "lcm", 77, "CPU") { Kind = ModelKind.LatentConsistency };
+    private ModelInfo Lcm => new("lcm", "/lcm", "lcm", 77, "CPU") { Kind = ModelKind.LatentConsistency, Prompts = new PromptReader(tokenizers.EosPadded) };
 
-    private static readonly ModelInfo InpaintingUNet = new("inpaint", "/inpaint", "pndm", 77, "CPU")
+    private ModelInfo InpaintingUNet => new("inpaint", "/inpaint", "pndm", 77, "CPU")
     {
         Kind = ModelKind.StableDiffusionInpaint,
         Capabilities = [GenerationMode.Inpaint],
+        Prompts = new PromptReader(tokenizers.EosPadded),
     };
+
+    /// <summary>A prompt of <paramref name="words"/> one-token words (single letters are tokens of the tiny vocabulary).</summary>
+    private static string Words(int words) => string.Join(' ', Enumerable.Range(0, words).Select(i => ((char)('a' + i % 26)).ToString()));
 
     private static GenerationRequest Request => new() { Prompt = "a red fox", Width = 512, Height = 768, Steps = 20, GuidanceScale = 7.5f };
 
@@ -97,6 +104,53 @@ public sealed class BatchKeyTests
     }
 
     [Fact]
+    public void For_CountsThePromptsChunks_AndTheNegativePromptsOnlyWithTheUnconditionalPass()
+    {
+        Assert.Equal(1, BatchKey.For(Request with { Prompt = Words(75) }, Sd).PromptChunks);
+        Assert.Equal(2, BatchKey.For(Request with { Prompt = Words(76) }, Sd).PromptChunks);
+        Assert.Equal(3, BatchKey.For(Request with { Prompt = "a BREAK b BREAK c" }, Sd).PromptChunks);
+        // The negative prompt is padded with the prompt, so the longer of the two decides...
+        Assert.Equal(2, BatchKey.For(Request with { NegativePrompt = Words(100) }, Sd).PromptChunks);
+        // ...unless it is not encoded at all: guidance ≤ 1, or an LCM model.
+        Assert.Equal(1, BatchKey.For(Request with { NegativePrompt = Words(100), GuidanceScale = 1f }, Sd).PromptChunks);
+        Assert.Equal(1, BatchKey.For(Request with { NegativePrompt = Words(100) }, Lcm).PromptChunks);
+        // Plain syntax reads one window, whatever the length.
+        Assert.Equal(1, BatchKey.For(Request with { Prompt = Words(200), PromptSyntax = PromptSyntax.Plain }, Sd).PromptChunks);
+    }
+
+    [Fact]
+    public void For_APromptBeyondTheChunkLimit_IsRejectedNamingIt()
+    {
+        var model = Sd with { Prompts = new PromptReader(tokenizers.EosPadded, maxChunks: 2) };
+
+        var prompt = Assert.Throws<PromptTooLongException>(() => BatchKey.For(Request with { Prompt = Words(151) }, model));
+        var negative = Assert.Throws<PromptTooLongException>(() => BatchKey.For(Request with { NegativePrompt = Words(151) }, model));
+
+        Assert.Equal("the prompt needs 3 chunks of 75 tokens but at most 2 are allowed (MaxPromptChunks)", prompt.Message);
+        Assert.StartsWith("the negative prompt needs 3 chunks", negative.Message);
+    }
+
+    [Fact]
+    public void For_AUNetWithAFixedTextSequence_PadsEveryPromptToIt_AndRejectsLongerOnes()
+    {
+        var oneChunk = Sd with { Prompts = new PromptReader(tokenizers.EosPadded, fixedChunks: 1) };
+        var twoChunks = Sd with { Prompts = new PromptReader(tokenizers.EosPadded, fixedChunks: 2) };
+
+        Assert.Equal(2, BatchKey.For(Request, twoChunks).PromptChunks);
+        var error = Assert.Throws<PromptTooLongException>(() => BatchKey.For(Request with { Prompt = Words(80) }, oneChunk));
+        Assert.True(error.LimitedByModel);
+        Assert.StartsWith("the prompt needs 2 chunks of 75 tokens, but this model's UNet was exported with a fixed text sequence of 77 tokens (1 chunk)", error.Message);
+    }
+
+    [Fact]
+    public void For_WithoutAPromptReader_SaysWhatIsMissing()
+    {
+        var error = Assert.Throws<ArgumentException>(() => BatchKey.For(Request, Sd with { Prompts = null }));
+
+        Assert.StartsWith("the model description has no prompt reader (ModelInfo.Prompts)", error.Message);
+    }
+
+    [Fact]
     public void ToString_IsStableAndParsesBack()
     {
         var key = new BatchKey(512, 768, 20, "dpmpp_2m_karras", GenerationMode.Inpaint, 4, true);
@@ -106,8 +160,24 @@ public sealed class BatchKeyTests
         Assert.Equal(key, parsed);
     }
 
+    [Fact]
+    public void ToString_OfAMultiChunkKey_AppendsTheChunks_AndASingleChunkKeyReadsAsBeforeChunksWereCounted()
+    {
+        var single = new BatchKey(512, 512, 20, "pndm", GenerationMode.TextToImage, 0, true, PromptChunks: 1);
+        var triple = single with { PromptChunks = 3 };
+
+        Assert.Equal("512x512/steps=20/scheduler=pndm/mode=txt2img/first=0/uncond=1", single.ToString());
+        Assert.Equal("512x512/steps=20/scheduler=pndm/mode=txt2img/first=0/uncond=1/chunks=3", triple.ToString());
+        Assert.True(BatchKey.TryParse(triple.ToString(), out var parsed));
+        Assert.Equal(triple, parsed);
+    }
+
     [Theory]
     [InlineData("")]
+    [InlineData("512x512/steps=20/scheduler=pndm/mode=txt2img/first=0/uncond=1/chunks=1")] // not canonical: one chunk is written without the field
+    [InlineData("512x512/steps=20/scheduler=pndm/mode=txt2img/first=0/uncond=1/chunks=0")]
+    [InlineData("512x512/steps=20/scheduler=pndm/mode=txt2img/first=0/uncond=1/chunks=two")]
+    [InlineData("512x512/steps=20/scheduler=pndm/mode=txt2img/first=0/uncond=1/chunks=2/x=1")]
     [InlineData("512x512/steps=20/scheduler=pndm/mode=txt2img/first=0")]
     [InlineData("512x512/steps=20/scheduler=pndm/mode=outpaint/first=0/uncond=1")]
     [InlineData("512x512/steps=20/scheduler=pndm/mode=txt2img/first=0/uncond=yes")]

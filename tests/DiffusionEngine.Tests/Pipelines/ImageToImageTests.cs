@@ -179,9 +179,8 @@ public sealed class ImageToImageTests(TinyModelFixture models)
     {
         var pipeline = models.PipelineFor(options);
         using var components = ModelComponents.Load(models.ModelFor(options), new PipelineOptions { ExecutionProvider = ExecutionProviderKind.Cpu }, NullLogger.Instance);
-        var key = pipeline.BatchKeyFor(request);
-        SchedulerFactory.TryResolve(key.Scheduler, out var schedulerInfo);
-        var batch = new PreparedBatch([request], key, schedulerInfo!);
+        var batch = pipeline.Prepare([request]);
+        var (key, schedulerInfo) = (batch.Key, batch.Scheduler);
         using var runOptions = new RunOptions();
 
         using var prepared = LatentPreparation.Prepare(components, batch, TimestepPreparation.Create(schedulerInfo!, components.SchedulerConfig, 1, key.Steps), runOptions);

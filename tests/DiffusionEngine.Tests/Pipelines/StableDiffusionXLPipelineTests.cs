@@ -51,7 +51,7 @@ public sealed class StableDiffusionXLPipelineTests(TinyModelFixture models)
         using var components = LoadComponents(models.ModelFor(TinySdxl));
         using var runOptions = new RunOptions();
 
-        using var inputs = SdxlPromptEncoder.Encode(components, [Request() with { NegativePrompt = "blurry" }], unconditional: true, width: 64, height: 48, runOptions);
+        using var inputs = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request() with { NegativePrompt = "blurry" }]), runOptions);
 
         Assert.Equal(32 + 48, inputs.HiddenSize); // text_encoder (32) ‖ text_encoder_2 (48)
         Assert.Equal(32, inputs.TextEmbedsSize);   // text_encoder_2's projection
@@ -66,7 +66,7 @@ public sealed class StableDiffusionXLPipelineTests(TinyModelFixture models)
         using var components = LoadComponents(models.ModelFor(TinySdxl));
         using var runOptions = new RunOptions();
 
-        using var inputs = SdxlPromptEncoder.Encode(components, [Request()], unconditional: true, width: 64, height: 48, runOptions);
+        using var inputs = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request()]), runOptions);
 
         // Row 0 is the negative: hidden states and pooled embedding all zero; row 1 (the prompt) is not.
         Assert.All(inputs.HiddenStates.AsSpan(0, 77 * 80).ToArray(), value => Assert.Equal(0f, value));
@@ -85,9 +85,66 @@ public sealed class StableDiffusionXLPipelineTests(TinyModelFixture models)
         using var components = LoadComponents(model);
         using var runOptions = new RunOptions();
 
-        using var inputs = SdxlPromptEncoder.Encode(components, [Request()], unconditional: true, width: 64, height: 48, runOptions);
+        using var inputs = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request()]), runOptions);
 
         Assert.Contains(inputs.TextEmbeds!.AsSpan(0, 32).ToArray(), value => value != 0f);
+    }
+
+    [Fact]
+    public void Generate_LongPromptsOfMixedLengthsInOneBatch_EachEqualsItsRequestAlone()
+    {
+        GenerationRequest[] batch =
+        [
+            Request(PromptConditioningTests.Long(6), seed: 1),
+            Request("a (red fox:1.2) in the snow", seed: 2) with { NegativePrompt = PromptConditioningTests.Long(15, "blurry, low quality") },
+        ];
+        Assert.All(batch, request => Assert.Equal(2, Pipeline.BatchKeyFor(request).PromptChunks));
+
+        var together = Pipeline.Generate(batch);
+
+        ImageAssert.NotFlat(together[0]);
+        ImageAssert.EachEqualsItsRequestAlone(Pipeline, batch, together);
+    }
+
+    [Fact]
+    public void EncodePrompts_ALongPrompt_ConcatenatesBothEncodersOverEveryChunk_AndPoolsItsFirstChunk()
+    {
+        using var components = LoadComponents(models.ModelFor(TinySdxl));
+        using var runOptions = new RunOptions();
+
+        using var both = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request("a red fox BREAK a lighthouse at dusk", guidance: 1f)]), runOptions);
+        using var first = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request("a red fox", guidance: 1f)]), runOptions);
+        using var second = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request("a lighthouse at dusk", guidance: 1f)]), runOptions);
+
+        var chunk = 77 * 80;
+        Assert.Equal((154, 80), (both.SequenceLength, both.HiddenSize));
+        Assert.Equal(first.HiddenStates.AsSpan(0, chunk).ToArray(), both.HiddenStates.AsSpan(0, chunk).ToArray());
+        Assert.Equal(second.HiddenStates.AsSpan(0, chunk).ToArray(), both.HiddenStates.AsSpan(chunk, chunk).ToArray());
+        Assert.Equal(first.TextEmbeds!.AsSpan(0, 32).ToArray(), both.TextEmbeds!.AsSpan(0, 32).ToArray());
+    }
+
+    [Fact]
+    public void EncodePrompts_AnEmptyNegativePromptBesideALongPrompt_IsZeroOverEveryChunk()
+    {
+        using var components = LoadComponents(models.ModelFor(TinySdxl));
+        using var runOptions = new RunOptions();
+
+        using var inputs = SdxlPromptEncoder.Encode(components, Pipeline.Prepare([Request(PromptConditioningTests.Long(6))]), runOptions);
+
+        Assert.Equal(154, inputs.SequenceLength);
+        Assert.All(inputs.HiddenStates.AsSpan(0, 154 * 80).ToArray(), value => Assert.Equal(0f, value));
+        Assert.Contains(inputs.HiddenStates.AsSpan(154 * 80, 154 * 80).ToArray(), value => value != 0f);
+    }
+
+    [Fact]
+    public void ClipSkip_OnTheTwoLayerEncoders_IsLimitedToTheirPenultimateLayer()
+    {
+        using var components = LoadComponents(models.ModelFor(TinySdxl));
+
+        Assert.Equal(1, Pipeline.Model.Prompts!.MaxClipSkip);
+        Assert.Equal("hidden_states.1", SdxlPromptEncoder.Layer(components.TextEncoder, 1).OutputName); // hidden_states[-2] of 2 layers
+        var error = Assert.Throws<ArgumentException>(() => Pipeline.Generate([Request() with { ClipSkip = 2 }]));
+        Assert.Contains("clip_skip must be between 1 and 1 for this model", error.Message);
     }
 
     [Fact]

@@ -42,6 +42,59 @@ public static class OnnxTestModel
         File.WriteAllBytes(path, model.ToArray());
     }
 
+    /// <summary>
+    /// Writes a graph whose output <paramref name="outputName"/> is <c>Add(Mul(x, scale), bias)</c>, the tail of a LayerNorm
+    /// exported before opset 17: <paramref name="scale"/> as an initializer in float_data, <paramref name="bias"/> as a
+    /// Constant node's raw_data behind a Cast. Not meant to run; for readers of the graph's structure.
+    /// </summary>
+    public static void WriteAffineOutput(string path, string outputName, float[] scale, float[] bias)
+    {
+        var graph = new ProtoBuffer();
+        graph.Message(1, Node("Constant", [], ["bias_constant"], value: Floats("", bias, raw: true)));
+        graph.Message(1, Node("Cast", ["bias_constant"], ["bias"]));
+        graph.Message(1, Node("Mul", ["x", "scale"], ["scaled"]));
+        graph.Message(1, Node("Add", ["scaled", "bias"], [outputName]));
+        graph.String(2, "affine");
+        graph.Message(5, Floats("scale", scale, raw: false));
+        graph.Message(11, ValueInfo(new Tensor("x", OnnxFloat, 1, 3, scale.Length)));
+        graph.Message(12, ValueInfo(new Tensor(outputName, OnnxFloat, 1, 3, scale.Length)));
+        var model = new ProtoBuffer();
+        model.Varint(1, 8);
+        model.Message(7, graph);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, model.ToArray());
+    }
+
+    private static ProtoBuffer Node(string opType, string[] inputs, string[] outputs, ProtoBuffer? value = null)
+    {
+        var node = new ProtoBuffer();
+        foreach (var input in inputs) node.String(1, input);
+        foreach (var output in outputs) node.String(2, output);
+        node.String(4, opType);
+        if (value is not null)
+        {
+            var attribute = new ProtoBuffer();
+            attribute.String(1, "value");
+            attribute.Message(5, value);
+            attribute.Varint(20, 4); // AttributeType.TENSOR
+            node.Message(5, attribute);
+        }
+        return node;
+    }
+
+    private static ProtoBuffer Floats(string name, float[] values, bool raw)
+    {
+        var tensor = new ProtoBuffer();
+        tensor.Varint(1, (ulong)values.Length);
+        tensor.Varint(2, OnnxFloat);
+        var bytes = new byte[4 * values.Length];
+        for (var i = 0; i < values.Length; i++) BitConverter.TryWriteBytes(bytes.AsSpan(4 * i), values[i]);
+        if (!raw) tensor.Packed(4, bytes); // float_data
+        if (name.Length > 0) tensor.String(8, name);
+        if (raw) tensor.Packed(9, bytes); // raw_data
+        return tensor;
+    }
+
     private static ProtoBuffer ValueInfo(Tensor tensor)
     {
         var shape = new ProtoBuffer();
@@ -76,6 +129,8 @@ public static class OnnxTestModel
         public void String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
 
         public void Message(int field, ProtoBuffer message) => Bytes(field, message.ToArray());
+
+        public void Packed(int field, byte[] value) => Bytes(field, value);
 
         public byte[] ToArray() => _bytes.ToArray();
 

@@ -6,29 +6,28 @@ namespace DiffusionEngine.Pipelines.Steps;
 
 /// <summary>
 /// Step 2 of the SDXL pipelines, as diffusers' <c>StableDiffusionXLPipeline.encode_prompt</c> and
-/// <c>_get_add_time_ids</c>: each prompt is tokenized by both tokenizers and encoded by both text encoders; the
-/// encoder_hidden_states are the penultimate hidden states of text_encoder (hidden_states[-2]) and text_encoder_2
-/// concatenated on the feature axis; text_embeds is text_encoder_2's pooled projection; time_ids are
-/// (original height, width, crop top, left, target height, width) = (H, W, 0, 0, H, W) for every row. With
-/// <c>force_zeros_for_empty_prompt</c> an empty negative prompt gives zero embeddings (hidden and pooled) instead of
-/// the encoded empty string.
+/// <c>_get_add_time_ids</c> with A1111's prompt semantics: each prompt is read by both tokenizers and encoded by both
+/// text encoders chunk by chunk (<see cref="ChunkedPromptEncoder"/>); the encoder_hidden_states are the penultimate
+/// hidden states of text_encoder (hidden_states[-2]) and text_encoder_2 concatenated on the feature axis, token by token
+/// over all chunks; text_embeds is text_encoder_2's pooled projection of the first chunk (as A1111 and ComfyUI); time_ids
+/// are (original height, width, crop top, left, target height, width) = (H, W, 0, 0, H, W) for every row. Clip skip N
+/// moves both encoders to <c>hidden_states[-(N+1)]</c> (diffusers' clip_skip N − 1; no final LayerNorm, as diffusers
+/// and ComfyUI). With <c>force_zeros_for_empty_prompt</c> an empty negative prompt gives zero embeddings (hidden, all
+/// chunks, and pooled) instead of the encoded empty string.
 /// </summary>
 internal static class SdxlPromptEncoder
 {
-    public static UNetInputs Encode(ModelComponents model, IReadOnlyList<GenerationRequest> batch, bool unconditional, int width, int height, RunOptions runOptions)
+    public static UNetInputs Encode(ModelComponents model, PreparedBatch batch, RunOptions runOptions)
     {
-        var tokenizer2 = model.Tokenizer2!;
+        var encoder = model.TextEncoder;
         var encoder2 = model.TextEncoder2!;
-        var sequence = model.Tokenizer.MaxLength;
-        var rows = unconditional ? 2 * batch.Count : batch.Count;
-
-        var first = model.TextEncoder.Encode(runOptions, ClipPromptEncoder.TokenRows(model.Tokenizer, batch, unconditional), rows, sequence,
-            model.TextEncoder.HiddenStatesOutput(skip: 1), pooledOutputName: null);
-        TextEncoding second;
+        var chunks = batch.Key.PromptChunks;
+        var first = ChunkedPromptEncoder.Encode(encoder, ChunkedPromptEncoder.Rows(batch, 0, clipSkip => Layer(encoder, clipSkip)), chunks, null, runOptions);
+        ChunkedEncoding second;
         try
         {
-            second = encoder2.Encode(runOptions, ClipPromptEncoder.TokenRows(tokenizer2, batch, unconditional), rows, sequence,
-                encoder2.HiddenStatesOutput(skip: 1), encoder2.PooledOutputName);
+            second = ChunkedPromptEncoder.Encode(encoder2, ChunkedPromptEncoder.Rows(batch, 1, clipSkip => Layer(encoder2, clipSkip)), chunks,
+                encoder2.PooledOutputName, runOptions);
         }
         catch
         {
@@ -37,6 +36,8 @@ internal static class SdxlPromptEncoder
         }
 
         // [rows, sequence, hidden1 + hidden2]: each token's two feature vectors side by side (torch.concat(dim=-1)).
+        var rows = batch.UNetBatch;
+        var sequence = first.SequenceLength;
         var hiddenSize = first.HiddenSize + second.HiddenSize;
         var hidden = ArrayPool<float>.Shared.Rent(rows * sequence * hiddenSize);
         for (var token = 0; token < rows * sequence; token++)
@@ -48,20 +49,23 @@ internal static class SdxlPromptEncoder
         ArrayPool<float>.Shared.Return(second.Hidden);
         var pooled = second.Pooled!;
 
-        if (unconditional && model.Folder.ForceZerosForEmptyPrompt)
+        if (batch.Key.UnconditionalPass && model.Folder.ForceZerosForEmptyPrompt)
         {
             for (var i = 0; i < batch.Count; i++)
             {
-                if (batch[i].NegativePrompt.Length != 0) continue;
+                if (batch.Requests[i].NegativePrompt.Length != 0) continue;
                 hidden.AsSpan(i * sequence * hiddenSize, sequence * hiddenSize).Clear();
                 pooled.AsSpan(i * second.PooledSize, second.PooledSize).Clear();
             }
         }
 
         var timeIds = ArrayPool<float>.Shared.Rent(rows * UNetModel.TimeIdCount);
-        for (var row = 0; row < rows; row++) WriteTimeIds(timeIds.AsSpan(row * UNetModel.TimeIdCount, UNetModel.TimeIdCount), width, height);
+        for (var row = 0; row < rows; row++) WriteTimeIds(timeIds.AsSpan(row * UNetModel.TimeIdCount, UNetModel.TimeIdCount), batch.Key.Width, batch.Key.Height);
         return new UNetInputs(hidden, sequence, hiddenSize) { TextEmbeds = pooled, TextEmbedsSize = second.PooledSize, TimeIds = timeIds };
     }
+
+    /// <summary>Clip skip 1: the penultimate layer (<c>hidden_states[-2]</c>); N: <c>hidden_states[-(N+1)]</c>, without the final LayerNorm.</summary>
+    public static EncoderLayer Layer(TextEncoderModel encoder, int clipSkip) => new(encoder.HiddenStatesOutput(clipSkip), Normalize: false);
 
     /// <summary>
     /// diffusers' <c>add_time_ids = list(original_size + crops_coords_top_left + target_size)</c> with original and target

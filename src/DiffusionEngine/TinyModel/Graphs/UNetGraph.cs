@@ -6,7 +6,8 @@ namespace DiffusionEngine.TinyModel.Graphs;
 /// diffusers' UNet2DConditionModel as an ONNX graph: sinusoidal timestep embedding → MLP; conv_in; down blocks of
 /// ResNet blocks (GroupNorm, SiLU, time injection) and cross-attention transformer blocks, with strided-conv
 /// downsampling; a mid block (ResNet, transformer, ResNet); up blocks that concatenate the skip connections and
-/// upsample (nearest ×2 + conv); GroupNorm, SiLU, conv_out. Inputs sample, timestep, encoder_hidden_states; output out_sample.
+/// upsample (nearest ×2 + conv); GroupNorm, SiLU, conv_out. Inputs sample, timestep, encoder_hidden_states (its sequence
+/// dynamic, or fixed to <c>textSequence</c> as in a static-shape export); output out_sample.
 /// The other kinds' inputs as their architectures ask: 9 sample channels (inpainting), <c>timestep_cond</c> through the
 /// time embedding's cond_proj (LCM), <c>text_embeds</c> and <c>time_ids</c> through add_time_proj/add_embedding into the
 /// time embedding (SDXL's addition_embed_type "text_time"); SDXL's transformers have linear projections and several blocks.
@@ -18,14 +19,15 @@ internal static class UNetGraph
     private const float LayerNormEpsilon = 1e-5f;
 
     public static OnnxGraph Build(UNetArchitecture arch, OnnxElementType ioType, OnnxElementType computeType,
-        TimestepInput timestepInput, ulong seed)
+        TimestepInput timestepInput, ulong seed, int? textSequence = null)
     {
         var g = new GraphBuilder("unet", computeType, ioType, seed);
         var latent = UNetArchitecture.LatentChannels;
         var sample = g.ToCompute(g.Input("sample", ioType, "batch_size", arch.InChannels, "height", "width"), ioType);
         var timestep = TimestepAsColumn(g, timestepInput, ioType);
         var context = g.ToCompute(
-            g.Input("encoder_hidden_states", ioType, "batch_size", "sequence_length", arch.CrossAttentionDim), ioType);
+            g.Input("encoder_hidden_states", ioType, "batch_size",
+                textSequence is { } fixedSequence ? fixedSequence : "sequence_length", arch.CrossAttentionDim), ioType);
         var textEmbeds = arch.AdditionTimeEmbedDim is null ? null : g.Input("text_embeds", ioType, "batch_size", arch.TextEmbedsDim);
         var timeIds = arch.AdditionTimeEmbedDim is null ? null : g.Input("time_ids", ioType, "batch_size", 6);
         var timestepCond = arch.TimeCondProjDim is { } condDim ? g.Input("timestep_cond", ioType, "batch_size", condDim) : null;
