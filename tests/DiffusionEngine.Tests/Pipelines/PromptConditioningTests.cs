@@ -142,7 +142,10 @@ public sealed class PromptConditioningTests(TinyModelFixture models)
         var skip2 = pipeline.Generate([Request("a red fox in the snow") with { ClipSkip = 2 }])[0];
 
         Assert.True(ImageAssert.MaxAbsoluteDifference(skip1, skip2) > 0);
-        Assert.Equal(models.Pipeline.Generate([Request("a red fox in the snow")])[0].Rgb, skip1.Rgb);
+        // The export with hidden states is a different graph (extra outputs), so ONNX Runtime may fuse its last
+        // layer differently: the same computation, within one 8-bit level of the model without them.
+        var withoutHiddenStates = models.Pipeline.Generate([Request("a red fox in the snow")])[0];
+        Assert.True(ImageAssert.MaxAbsoluteDifference(withoutHiddenStates, skip1) <= 1);
     }
 
     [Fact]
