@@ -68,8 +68,19 @@ public static class JobBackendExtensions
 
     public static IServiceCollection AddImageStore(this IServiceCollection services)
     {
-        // FileSystem is the only provider so far: an object store is a second branch here, keyed on StorageOptions.Provider.
-        services.AddSingleton<IImageStore, FileSystemImageStore>();
+        services.AddSingleton<IImageStore>(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return storage.IsS3
+                ? new S3ImageStore(S3Clients.Create(storage.S3), storage.S3, sp.GetRequiredService<ILogger<S3ImageStore>>())
+                : ActivatorUtilities.CreateInstance<FileSystemImageStore>(sp);
+        });
+        // A missing bucket stops the start with a message naming the setting (or is created when allowed).
+        services.AddHostedService<ImageStoreStartup>();
+        // One retention sweep per interval across the replicas sharing Redis; every process sweeps alone otherwise.
+        services.AddSingleton<ISweepLock>(sp => IsRedis(sp)
+            ? new RedisSweepLock(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<RedisJobSettings>().Prefix + ":lock:retention")
+            : new LocalSweepLock());
         return services;
     }
 }

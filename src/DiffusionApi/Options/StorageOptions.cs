@@ -10,8 +10,16 @@ public sealed class StorageOptions : IValidatableObject
     /// <summary>Images as files in <see cref="Path"/>.</summary>
     public const string FileSystemProvider = "FileSystem";
 
-    /// <summary>The image store: <c>FileSystem</c> (the only one so far).</summary>
+    /// <summary>Images as objects in an S3 bucket (<see cref="S3"/>), shared by every replica.</summary>
+    public const string S3Provider = "S3";
+
+    /// <summary>The image store: <c>FileSystem</c> or <c>S3</c>.</summary>
     public string Provider { get; set; } = FileSystemProvider;
+
+    /// <summary>The S3 store's settings (<c>Diffusion:Storage:S3</c>).</summary>
+    public S3StorageOptions S3 { get; set; } = new();
+
+    public bool IsS3 => string.Equals(Provider, S3Provider, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Image folder; empty uses <c>&lt;DataDirectory&gt;/images</c>.</summary>
     public string Path { get; set; } = "";
@@ -26,6 +34,14 @@ public sealed class StorageOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (SettingChoice.Check($"{SectionName}:{nameof(Provider)}", Provider, nameof(Provider), FileSystemProvider) is { } error) yield return error;
+        if (SettingChoice.Check($"{SectionName}:{nameof(Provider)}", Provider, nameof(Provider), FileSystemProvider, S3Provider) is { } error) yield return error;
+        if (IsS3 && string.IsNullOrWhiteSpace(S3.Bucket))
+            yield return new ValidationResult($"{SectionName}:S3:Bucket must name the bucket when {SectionName}:{nameof(Provider)} is S3.", ["S3.Bucket"]);
+        var s3Results = new List<ValidationResult>();
+        if (IsS3 && !Validator.TryValidateObject(S3, new ValidationContext(S3), s3Results, validateAllProperties: true))
+        {
+            foreach (var result in s3Results)
+                yield return new ValidationResult($"{SectionName}:S3:{string.Join(",", result.MemberNames)}: {result.ErrorMessage}", result.MemberNames);
+        }
     }
 }

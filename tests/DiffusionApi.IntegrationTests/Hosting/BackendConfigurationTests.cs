@@ -8,7 +8,7 @@ public sealed class BackendConfigurationTests
 {
     [Theory]
     [InlineData("Diffusion:Scaleout:Backend", "Kafka")]
-    [InlineData("Diffusion:Storage:Provider", "S3")]
+    [InlineData("Diffusion:Storage:Provider", "Azure")]
     public void AnUnknownBackend_FailsAtStartNamingTheSettingAndTheValue(string setting, string value)
     {
         using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { [setting] = value });
