@@ -67,8 +67,9 @@ public sealed partial class JobFinisher(HeldJobs held, IImageStore store, TimePr
                 LogJobSucceeded(logger, job.Job.Id, stored.Count, (time.GetUtcNow() - job.Job.CreatedAt).TotalMilliseconds);
                 return;
             }
-            LogResultDiscarded(logger, job.Job.Id);
+            // Deleted before the log line: what the line reports has happened by the time anyone reads it.
             await DeleteAsync(stored);
+            LogResultDiscarded(logger, job.Job.Id);
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
