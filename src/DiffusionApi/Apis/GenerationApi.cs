@@ -34,7 +34,9 @@ public static class GenerationApi
             return ProblemResults.Invalid(new() { ["n"] = [$"n must be 1 for /v1/generate (use /v1/images/generations for more) but was {n}"] });
         if (ProblemResults.WhenResponseFormatIsSent(request.ResponseFormat, context, "answers with the image bytes") is { } unused) return unused;
 
-        var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted);
+        var key = IdempotencyKeyHeader.Read(context, out var keyError);
+        if (keyError is not null) return ProblemResults.Invalid(new() { [IdempotencyKeyHeader.Name] = [keyError] });
+        var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted, key);
         if (outcome.Errors is not null) return ProblemResults.Invalid(outcome.Errors);
         if (outcome.Job is null) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
         using var job = outcome.Job;

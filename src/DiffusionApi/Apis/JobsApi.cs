@@ -45,7 +45,9 @@ public static class JobsApi
     {
         if (ProblemResults.WhenResponseFormatIsSent(request.ResponseFormat, context, "stores the images and returns their URLs") is { } unused) return unused;
         // The job outlives this request: it is cancelled by DELETE, never by the client hanging up.
-        var outcome = await jobs.SubmitAsync(request, JobKind.Async, CancellationToken.None);
+        var key = IdempotencyKeyHeader.Read(context, out var keyError);
+        if (keyError is not null) return ProblemResults.Invalid(new() { [IdempotencyKeyHeader.Name] = [keyError] });
+        var outcome = await jobs.SubmitAsync(request, JobKind.Async, CancellationToken.None, key);
         if (outcome.Job is not { } job)
             return outcome.Errors is not null ? ProblemResults.Invalid(outcome.Errors) : ProblemResults.Unavailable(context, outcome.UnavailableReason!);
         using (job)

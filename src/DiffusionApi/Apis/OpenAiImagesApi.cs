@@ -29,7 +29,9 @@ public static class OpenAiImagesApi
         ImageGenerationRequest request, HttpContext context, JobService jobs, IImageStore store, TimeProvider time)
     {
         var wantsUrl = request.ResponseFormat == "url";
-        var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted);
+        var key = IdempotencyKeyHeader.Read(context, out var keyError);
+        if (keyError is not null) return ProblemResults.Invalid(new() { [IdempotencyKeyHeader.Name] = [keyError] });
+        var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted, key);
         if (outcome.Errors is not null) return ProblemResults.Invalid(outcome.Errors);
         if (outcome.Job is null) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
         using var job = outcome.Job;

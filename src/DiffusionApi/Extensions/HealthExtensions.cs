@@ -4,14 +4,16 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace DiffusionApi.Extensions;
 
-/// <summary>/health/live: the process answers. /health/ready: model loaded, warm-up done, not draining.</summary>
+/// <summary>/health/live: the process answers. /health/ready: model loaded, warm-up done, not draining, and the shared job backend (Redis) reachable.</summary>
 public static class HealthExtensions
 {
     private const string ReadyTag = "ready";
 
     public static WebApplicationBuilder AddServiceHealthChecks(this WebApplicationBuilder builder)
     {
-        builder.Services.AddHealthChecks().AddCheck<ModelReadinessCheck>("model", tags: [ReadyTag]);
+        builder.Services.AddHealthChecks()
+            .AddCheck<ModelReadinessCheck>("model", tags: [ReadyTag])
+            .AddCheck<JobBackendReadinessCheck>("job-backend", tags: [ReadyTag]);
         return builder;
     }
 

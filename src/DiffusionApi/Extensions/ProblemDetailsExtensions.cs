@@ -10,7 +10,7 @@ namespace DiffusionApi.Extensions;
 /// <summary>
 /// Every error is RFC 9457 application/problem+json: unknown routes and status-only answers through status code
 /// pages, bodies that do not bind (wrong JSON type, bad JSON) as a 400 naming the field, bodies over
-/// Diffusion:Limits:MaxRequestBodyBytes as 413, anything unexpected as 500.
+/// Diffusion:Limits:MaxRequestBodyBytes as 413, an unreachable job backend as 503 + Retry-After, anything unexpected as 500.
 /// </summary>
 public static class ProblemDetailsExtensions
 {
@@ -26,6 +26,7 @@ public static class ProblemDetailsExtensions
             LoggingExtensions.RecordProblemReason(context.HttpContext, context.ProblemDetails);
         });
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.AddExceptionHandler<BackendUnavailableHandler>();
         // Binding failures throw, so the handler above can name the bad field instead of answering an empty 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return builder;

@@ -27,9 +27,10 @@ public sealed partial class JobService(
 {
     /// <summary>
     /// Validates <paramref name="request"/> and queues it as a job of <paramref name="kind"/>, cancelled when
-    /// <paramref name="cancelWhen"/> fires (the waiting request's RequestAborted; none for async jobs).
+    /// <paramref name="cancelWhen"/> fires (the waiting request's RequestAborted; none for async jobs). With an
+    /// <paramref name="idempotencyKey"/> seen before (on any replica, while that job is kept), answers that job instead.
     /// </summary>
-    public async Task<SubmitOutcome> SubmitAsync(ImageGenerationRequest request, JobKind kind, CancellationToken cancelWhen)
+    public async Task<SubmitOutcome> SubmitAsync(ImageGenerationRequest request, JobKind kind, CancellationToken cancelWhen, string? idempotencyKey = null)
     {
         if (host.IsDraining)
         {
@@ -40,21 +41,21 @@ public sealed partial class JobService(
 
         var spec = GenerationRequestValidator.Validate(request, limits.Value, engine.Model, RandomSeed, out var errors, prompts.Value);
         if (spec is null) return new(null, errors, null);
-        return await EnqueueAsync(spec, kind, cancelWhen);
+        return await EnqueueAsync(spec, kind, cancelWhen, idempotencyKey);
     }
 
     /// <summary>
     /// Queues a <paramref name="spec"/> that its surface validated already (the A1111 API validates through
     /// <see cref="GenerationRequestValidator"/> too, then adds what only it has: variation seeds).
     /// </summary>
-    public async Task<SubmitOutcome> EnqueueAsync(GenerationSpec spec, JobKind kind, CancellationToken cancelWhen)
+    public async Task<SubmitOutcome> EnqueueAsync(GenerationSpec spec, JobKind kind, CancellationToken cancelWhen, string? idempotencyKey = null)
     {
         if (host.IsDraining)
         {
             metrics.Rejected(EnqueueResult.Draining);
             return new(null, null, ShuttingDown);
         }
-        var job = JobDescriptor.Create(spec, kind, idempotencyKey: null, time);
+        var job = JobDescriptor.Create(spec, kind, idempotencyKey, time);
         var outcome = await queue.EnqueueAsync(job);
         using var scope = logger.BeginScope(JobTrace.LogScope(job));
         switch (outcome.Result)
@@ -63,9 +64,10 @@ public sealed partial class JobService(
                 LogQueued(logger, job.Id, spec.Count, spec.Width, spec.Height, spec.Steps, spec.Seed, spec.User);
                 return new(new JobHandle(job, watcher, lifecycle, cancelWhen), null, null);
             case EnqueueResult.Duplicate:
-                // The client's key names an earlier job: answer for that one (unless it expired just now).
+                // The client's key names an earlier job: answer for that one (unless it expired just now). A repeat does
+                // not own it, so its hanging up cancels nothing.
                 return await store.GetAsync(outcome.JobId!) is { Job: { } earlier }
-                    ? new(new JobHandle(earlier.Job, watcher, lifecycle, cancelWhen), null, null)
+                    ? new(new JobHandle(earlier.Job, watcher, lifecycle, CancellationToken.None), null, null)
                     : new(null, null, "the earlier job with this idempotency key expired just now; retry");
             case EnqueueResult.Full:
                 metrics.Rejected(outcome.Result);

@@ -5,7 +5,7 @@ namespace DiffusionApi.IntegrationTests.Contracts;
 /// <summary>The <see cref="IJobQueue"/> contract: admission, batching leases, renewal, release, expiry of leases, positions.</summary>
 public abstract class JobQueueContract : JobBackendContract
 {
-    [Fact]
+    [SkippableFact]
     public async Task Enqueue_WritesTheRecordQueued_AndALeaseReturnsTheJobAtAttempt1()
     {
         var backend = CreateBackend();
@@ -19,7 +19,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.Equal(JobJson.Serialize(job), JobJson.Serialize(leased.Job));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Enqueue_WhenCapacityJobsWait_AnswersFullAtOnce_AndLeavesNoRecord()
     {
         var backend = CreateBackend(new JobBackendSettings { Capacity = 2 });
@@ -36,7 +36,7 @@ public abstract class JobQueueContract : JobBackendContract
         await EnqueueAsync(backend, NewJob("four"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Enqueue_AfterStopAccepting_AnswersDraining_AndLeavesNoRecord()
     {
         var backend = CreateBackend();
@@ -47,7 +47,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.Equal(JobPresence.NotFound, (await backend.Store.GetAsync(refused.Id)).Presence);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Enqueue_WithAnIdempotencyKeySeenBefore_AnswersTheFirstJob()
     {
         var backend = CreateBackend();
@@ -60,7 +60,7 @@ public abstract class JobQueueContract : JobBackendContract
         await EnqueueAsync(backend, NewJob("other key", idempotencyKey: "key-2"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Lease_GathersCompatibleJobsInQueueOrder_AndJobsPassedOverKeepTheirPlaces()
     {
         var backend = CreateBackend();
@@ -72,7 +72,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.Equal(new QueueStats(0, 16, 5), backend.Queue.Stats);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Lease_AJobWithMoreImagesThanMaxImages_IsLeasedAlone_AndSmallerOnesDoNotJoinAFullBatch()
     {
         var backend = CreateBackend();
@@ -83,7 +83,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.Equal("small", Prompts(await LeaseAsync(backend, maxImages: 2)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Lease_WaitsForCompatibleJobs_AndReturnsOnceTheBatchIsFull()
     {
         var backend = CreateBackend();
@@ -99,7 +99,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.Equal(1, await backend.Queue.PositionOfAsync(incompatible.Id));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Lease_WithNoBatchingDelay_ReturnsTheHeadWithoutWaitingForCompany()
     {
         var backend = CreateBackend();
@@ -108,7 +108,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.Equal("alone", Prompts(await LeaseAsync(backend, maxImages: 4, maxDelay: TimeSpan.Zero)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Lease_OnAnEmptyQueue_WaitsForTheNextJob()
     {
         var backend = CreateBackend();
@@ -121,7 +121,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.Equal("late", Prompts((await lease)!));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Lease_DropsJobsCancelledWhileTheyWaited()
     {
         var backend = CreateBackend();
@@ -134,7 +134,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.Equal(0, backend.Queue.Stats.Depth);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Position_CountsFromOneInQueueOrder_AndIsNullOnceLeased()
     {
         var backend = CreateBackend();
@@ -150,7 +150,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.Equal(1, await backend.Queue.PositionOfAsync(second.Id));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Complete_EndsTheLease_SoARenewalReportsItLost()
     {
         var backend = CreateBackend();
@@ -165,7 +165,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.Equal(new QueueStats(0, 16, 0), backend.Queue.Stats);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Release_PutsTheJobBackAheadOfLaterJobs_WithTheNextAttempt()
     {
         var backend = CreateBackend();
@@ -183,7 +183,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.Equal(StartResult.Started, await backend.Store.TryStartAsync(first.Id, again.FenceFor("worker-b")));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ALeaseThatIsNotRenewed_Expires_AndTheJobIsLeasedAgainWithTheNextAttempt()
     {
         var backend = CreateBackend(new JobBackendSettings { LeaseDuration = TimeSpan.FromMilliseconds(300) });
@@ -200,7 +200,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.False(await backend.Store.TryFinishAsync(job.Id, first.FenceFor("worker-a"), JobOutcome.Cancelled));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Renewing_KeepsALeaseBeyondItsDuration()
     {
         var backend = CreateBackend(new JobBackendSettings { LeaseDuration = TimeSpan.FromSeconds(1) });
@@ -219,7 +219,7 @@ public abstract class JobQueueContract : JobBackendContract
         Assert.Empty(await backend.Queue.RenewAsync("worker-a", leased.ToArray()));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AfterStopAccepting_LeasesEndWithNull_AndEveryWaitingJobIsLeasedOrStillWaiting()
     {
         var backend = CreateBackend();
@@ -240,7 +240,7 @@ public abstract class JobQueueContract : JobBackendContract
             Assert.True(leased.Contains(job.Id) || await backend.Queue.PositionOfAsync(job.Id) is not null, $"{job.Spec.Prompt} was lost");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task TakeUnserved_RemovesTheJobsItReturns_AndLeavesTheRestWaiting()
     {
         var backend = CreateBackend();

@@ -7,7 +7,7 @@ public abstract class JobStoreContract : JobBackendContract
 {
     private static readonly JobImageRef[] Images = [new(42, "0123456789abcdef0123456789abcdef", "image/png")];
 
-    [Fact]
+    [SkippableFact]
     public async Task AnIdNeverAdmitted_IsNotFound()
     {
         var backend = CreateBackend();
@@ -17,7 +17,7 @@ public abstract class JobStoreContract : JobBackendContract
         Assert.Equal(StartResult.Superseded, await backend.Store.TryStartAsync("job_never", new JobFence("worker-a", 1)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AnAdmittedJob_IsQueued_WithItsDescriptorAndTheSpecsStepCount()
     {
         var backend = CreateBackend();
@@ -29,7 +29,7 @@ public abstract class JobStoreContract : JobBackendContract
         Assert.Equal(new JobSnapshot(record.Job, JobState.Queued, 0, 7, false, null, 0, null, null, null), record);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Start_RunsTheJobForTheFence_AndOnlyThatFenceMayWriteIt()
     {
         var (backend, job, fence) = await StartedJobAsync();
@@ -42,7 +42,7 @@ public abstract class JobStoreContract : JobBackendContract
         Assert.Equal((JobState.Running, "worker-a", 1, 1, 2), (record.State, record.Owner, record.Attempt, record.Step, record.TotalSteps));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ANewerAttempt_TakesOverARunningJob_AndTheOlderHoldersWritesAreRefused()
     {
         var (backend, job, stale) = await StartedJobAsync();
@@ -59,7 +59,7 @@ public abstract class JobStoreContract : JobBackendContract
         Assert.Equal((JobState.Succeeded, 2), (record.State, record.Attempt));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Finish_KeepsTheImageIds_AndAFinishedJobNeverChangesAgain()
     {
         var (backend, job, fence) = await StartedJobAsync();
@@ -78,7 +78,7 @@ public abstract class JobStoreContract : JobBackendContract
         Assert.Null(record.Owner);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FinishWithoutAFence_FailsAQueuedJob_ButNeverARunningOne()
     {
         var (backend, running, _) = await StartedJobAsync();
@@ -92,7 +92,7 @@ public abstract class JobStoreContract : JobBackendContract
         Assert.Equal(JobState.Running, (await GetAsync(backend, running.Id)).State);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CancellingAQueuedJob_CancelsItAtOnce_SoNoWorkerStartsIt()
     {
         var backend = CreateBackend();
@@ -105,7 +105,7 @@ public abstract class JobStoreContract : JobBackendContract
         Assert.Equal(StartResult.Finished, await backend.Store.TryStartAsync(job.Id, new JobFence("worker-a", 1)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CancellingARunningJob_SetsItsFlag_AndItsHolderFinishesIt()
     {
         var (backend, job, fence) = await StartedJobAsync();
@@ -118,7 +118,7 @@ public abstract class JobStoreContract : JobBackendContract
         Assert.Equal(JobState.Cancelled, (await GetAsync(backend, job.Id)).State);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Requeue_ReturnsTheJobToQueued_AndOnlyANewerAttemptStartsItAgain()
     {
         var (backend, job, fence) = await StartedJobAsync();
@@ -131,7 +131,7 @@ public abstract class JobStoreContract : JobBackendContract
         Assert.Equal(StartResult.Started, await backend.Store.TryStartAsync(job.Id, new JobFence("worker-b", 2)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AFinishedAsyncJob_IsGoneAfterTheRetention_ThenNotFoundAfterAsLongAgain()
     {
         var backend = CreateBackend(new JobBackendSettings { Retention = TimeSpan.FromMilliseconds(300) });
@@ -144,7 +144,7 @@ public abstract class JobStoreContract : JobBackendContract
         await EventuallyAsync(async () => (await backend.Store.GetAsync(job.Id)).Presence == JobPresence.NotFound, "the expired job is forgotten");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AFinishedSyncJob_IsForgottenAfterItsRetention_WithoutAGoneMarker()
     {
         var backend = CreateBackend(new JobBackendSettings { SyncRetention = TimeSpan.FromMilliseconds(300) });
@@ -161,7 +161,7 @@ public abstract class JobStoreContract : JobBackendContract
         Assert.Equal(JobPresence.NotFound, seen[^1]);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task QueuedAndRunningJobs_NeverExpire()
     {
         var backend = CreateBackend(new JobBackendSettings { Retention = TimeSpan.FromMilliseconds(50), SyncRetention = TimeSpan.FromMilliseconds(50) });

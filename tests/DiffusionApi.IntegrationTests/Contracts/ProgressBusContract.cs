@@ -6,7 +6,7 @@ namespace DiffusionApi.IntegrationTests.Contracts;
 /// <summary>The <see cref="IProgressBus"/> contract: per-job subscriptions, delivery in publish order, unsubscribe.</summary>
 public abstract class ProgressBusContract : JobBackendContract
 {
-    [Fact]
+    [SkippableFact]
     public async Task ASubscriber_GetsTheEventsPublishedAfterItSubscribed_InOrder()
     {
         var bus = CreateBackend().Bus;
@@ -18,7 +18,7 @@ public abstract class ProgressBusContract : JobBackendContract
         Assert.Equal(published, await ReadAsync(subscription.Events, published.Length));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ASubscriber_GetsOnlyItsOwnJobsEvents()
     {
         var bus = CreateBackend().Bus;
@@ -30,7 +30,7 @@ public abstract class ProgressBusContract : JobBackendContract
         Assert.Equal([new JobEvent("job_a", JobEventKind.Finished)], await ReadAsync(subscription.Events, 1));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task EverySubscriberOfAJob_GetsEachEvent()
     {
         var bus = CreateBackend().Bus;
@@ -43,7 +43,7 @@ public abstract class ProgressBusContract : JobBackendContract
         Assert.Equal([new JobEvent("job_a", JobEventKind.CancelRequested)], await ReadAsync(second.Events, 1));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Unsubscribing_CompletesTheSubscription_AndPublishingToNobodyIsFine()
     {
         var bus = CreateBackend().Bus;
@@ -56,7 +56,7 @@ public abstract class ProgressBusContract : JobBackendContract
         Assert.False(await subscription.Events.WaitToReadAsync(timeout.Token));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task JobEvents_RoundTripThroughTheWireForm()
     {
         var jobEvent = new JobEvent("job_a", JobEventKind.Progress, 3, 20);

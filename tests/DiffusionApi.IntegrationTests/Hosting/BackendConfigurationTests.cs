@@ -7,7 +7,7 @@ namespace DiffusionApi.IntegrationTests.Hosting;
 public sealed class BackendConfigurationTests
 {
     [Theory]
-    [InlineData("Diffusion:Scaleout:Backend", "Redis")]
+    [InlineData("Diffusion:Scaleout:Backend", "Kafka")]
     [InlineData("Diffusion:Storage:Provider", "S3")]
     public void AnUnknownBackend_FailsAtStartNamingTheSettingAndTheValue(string setting, string value)
     {
@@ -16,6 +16,15 @@ public sealed class BackendConfigurationTests
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
         Assert.Contains(setting, error.ToString(), StringComparison.Ordinal);
         Assert.Contains($"'{value}'", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheRedisBackend_WithoutAServer_FailsAtStartNamingTheSetting()
+    {
+        using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["Diffusion:Scaleout:Backend"] = "Redis" });
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        Assert.Contains("Diffusion:Scaleout:Redis", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

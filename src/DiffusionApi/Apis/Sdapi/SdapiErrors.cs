@@ -25,6 +25,9 @@ public sealed class SdapiErrors : IJsonBodyProblemWriter
     public void Add(string field, string message, string type = "value_error") =>
         _items.Add(new SdapiErrorItem(["body", .. field.Split('.')], message, type));
 
+    /// <summary>A bad request header (FastAPI's <c>["header", name]</c>).</summary>
+    public void AddHeader(string name, string message) => _items.Add(new SdapiErrorItem(["header", name], message, "value_error"));
+
     public IResult ToResult() => TypedResults.Json(new SdapiValidationError(_items), statusCode: StatusCodes.Status422UnprocessableEntity);
 
     /// <summary>Body errors found before binding (unknown, mistyped or repeated fields, a body that is not JSON) as a 422.</summary>

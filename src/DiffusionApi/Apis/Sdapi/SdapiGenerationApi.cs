@@ -48,10 +48,12 @@ public static class SdapiGenerationApi
     {
         if (host.Engine is not { } engine) return ProblemResults.Unavailable(context, host.Describe());
         var errors = new SdapiErrors();
+        var key = IdempotencyKeyHeader.Read(context, out var keyError);
+        if (keyError is not null) errors.AddHeader(IdempotencyKeyHeader.Name, keyError);
         var reading = SdapiRequestReader.Read(request, limits, engine.Model, prompts, errors);
-        if (reading is null) return errors.ToResult();
+        if (reading is null || errors.Any) return errors.ToResult();
 
-        var outcome = await jobs.EnqueueAsync(reading.Spec, JobKind.Sync, context.RequestAborted);
+        var outcome = await jobs.EnqueueAsync(reading.Spec, JobKind.Sync, context.RequestAborted, key);
         if (outcome.Job is null) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
         using var job = outcome.Job;
         context.Response.Headers["X-Job-Id"] = job.Id;
@@ -71,7 +73,8 @@ public static class SdapiGenerationApi
         }
 
         var parameters = JsonSerializer.SerializeToElement(request, request.GetType(), json);
-        var info = SdapiInfo.Create(reading.Spec, engine.Model, reading.BatchSize, timestamp, denoisingStrength);
+        // The job's own spec: with an Idempotency-Key seen before, that earlier job (and its seeds) answers.
+        var info = SdapiInfo.Create(job.Job.Spec, engine.Model, reading.BatchSize, timestamp, denoisingStrength);
         // Interrupted or skipped by the caller (/sdapi/v1/interrupt, /skip): A1111 answers with what it has; we have no image yet.
         if (final.State == JobState.Cancelled) return TypedResults.Ok(new SdapiImagesResponse([], parameters, info));
         if (final.State != JobState.Succeeded) return ProblemResults.ForUnfinishedJob(context, final);
