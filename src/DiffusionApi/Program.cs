@@ -1,4 +1,5 @@
 using DiffusionApi.Apis;
+using DiffusionApi.Apis.Sdapi;
 using DiffusionApi.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -29,6 +30,7 @@ app.MapGenerationApi();
 app.MapImagesApi();
 app.MapDiscoveryApi();
 app.MapJobsApi();
+app.MapSdapi();
 app.MapServiceHealthChecks();
 app.MapServiceMetrics();
 

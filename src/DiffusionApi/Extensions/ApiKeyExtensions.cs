@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace DiffusionApi.Extensions;
 
 /// <summary>
-/// When Diffusion:ApiKeys is set, every /v1 request must carry one of the keys, as OpenAI clients send it
+/// When Diffusion:ApiKeys is set, every /v1 and /sdapi request must carry one of the keys, as OpenAI clients send it
 /// (<c>Authorization: Bearer KEY</c>) or as <c>X-Api-Key: KEY</c>; otherwise 401 problem+json. Probes, metrics and
 /// the API description stay open so orchestrators and scrapers need no secret.
 /// </summary>
@@ -14,7 +14,7 @@ public static class ApiKeyExtensions
 {
     public static WebApplication UseApiKeys(this WebApplication app)
     {
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/v1"), branch => branch.UseMiddleware<ApiKeyMiddleware>());
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/v1") || http.Request.Path.StartsWithSegments("/sdapi"), branch => branch.UseMiddleware<ApiKeyMiddleware>());
         return app;
     }
 

@@ -34,6 +34,7 @@ public static class ApplicationServicesExtensions
         services.AddSingleton<JobLifecycle>();
         services.AddSingleton<JobWatcher>();
         services.AddSingleton<JobService>();
+        services.AddSingleton<DiffusionApi.Apis.Sdapi.SdapiCallerJobs>();
 
         services.AddSingleton<ModelHost>();
         services.AddSingleton<IGenerationEngineLoader, PipelineEngineLoader>();

@@ -94,6 +94,7 @@ public sealed class JsonRequestBodyMiddleware(
 
     private Task WriteAsync(HttpContext context, int status, string title, string detail, Dictionary<string, string[]>? errors)
     {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<IJsonBodyProblemWriter>() is { } writer) return writer.WriteAsync(context, status, detail, errors);
         context.Response.StatusCode = status;
         Microsoft.AspNetCore.Mvc.ProblemDetails details = errors is null
             ? new() { Title = title, Detail = detail, Status = status }

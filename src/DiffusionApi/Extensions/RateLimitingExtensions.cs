@@ -55,7 +55,8 @@ public static class RateLimitingExtensions
         return builder;
     }
 
-    private static string CallerOf(HttpContext http)
+    /// <summary>Who is calling: the API key's hash, or without a key the client's address (also whose A1111 jobs /sdapi/v1/interrupt stops).</summary>
+    public static string CallerOf(HttpContext http)
     {
         var authorization = http.Request.Headers.Authorization.ToString();
         var key = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim() : http.Request.Headers["X-Api-Key"].ToString();

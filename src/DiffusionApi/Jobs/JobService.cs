@@ -41,7 +41,20 @@ public sealed partial class JobService(
 
         var spec = GenerationRequestValidator.Validate(request, limits.Value, engine.Model, RandomSeed, out var errors, prompts.Value);
         if (spec is null) return new(null, errors, null);
+        return await EnqueueAsync(spec, kind, cancelWhen, idempotencyKey);
+    }
 
+    /// <summary>
+    /// Queues a <paramref name="spec"/> that its surface validated already (the A1111 API validates through
+    /// <see cref="GenerationRequestValidator"/> too, then adds what only it has: variation seeds).
+    /// </summary>
+    public async Task<SubmitOutcome> EnqueueAsync(GenerationSpec spec, JobKind kind, CancellationToken cancelWhen, string? idempotencyKey = null)
+    {
+        if (host.IsDraining)
+        {
+            metrics.Rejected(EnqueueResult.Draining);
+            return new(null, null, ShuttingDown);
+        }
         var job = JobDescriptor.Create(spec, kind, idempotencyKey, time);
         var outcome = await queue.EnqueueAsync(job);
         using var scope = logger.BeginScope(JobTrace.LogScope(job));

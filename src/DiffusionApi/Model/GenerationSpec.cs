@@ -36,8 +36,21 @@ public sealed record GenerationSpec(
     int OutputQuality = ImageEncoder.DefaultQuality,
     PromptSyntax PromptSyntax = PromptSyntax.A1111,
     EmphasisMode Emphasis = EmphasisMode.Original,
-    int ClipSkip = 1)
+    int ClipSkip = 1,
+    ulong Subseed = 0,
+    float SubseedStrength = 0,
+    int SeedResizeFromWidth = 0,
+    int SeedResizeFromHeight = 0)
 {
+    /// <summary>
+    /// Image i's seed: <see cref="Seed"/> + i, except with a variation seed, where A1111 keeps one seed for every image
+    /// and varies the subseed (<see cref="SubseedOf"/>) instead.
+    /// </summary>
+    public ulong SeedOf(int image) => SubseedStrength == 0 ? Seed + (ulong)image : Seed;
+
+    /// <summary>Image i's variation seed: <see cref="Subseed"/> + i (A1111's all_subseeds).</summary>
+    public ulong SubseedOf(int image) => Subseed + (ulong)image;
+
     public IReadOnlyList<GenerationRequest> ToEngineRequests()
     {
         var requests = new GenerationRequest[Count];
@@ -51,7 +64,11 @@ public sealed record GenerationSpec(
                 GuidanceScale = GuidanceScale,
                 Width = Width,
                 Height = Height,
-                Seed = Seed + (ulong)i,
+                Seed = SeedOf(i),
+                Subseed = SubseedOf(i),
+                SubseedStrength = SubseedStrength,
+                SeedResizeFromWidth = SeedResizeFromWidth,
+                SeedResizeFromHeight = SeedResizeFromHeight,
                 Scheduler = Scheduler,
                 Rng = Rng,
                 PromptSyntax = PromptSyntax,

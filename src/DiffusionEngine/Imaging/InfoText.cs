@@ -50,6 +50,14 @@ public static class InfoText
         AppendField(text, "Seed", request.Seed.ToString(invariant));
         AppendField(text, "Size", $"{request.Width}x{request.Height}");
         AppendField(text, "Model", modelName);
+        // A1111's seed extras, in its order: variation seed and strength, then "Seed resize from".
+        if (request.SubseedStrength != 0)
+        {
+            AppendField(text, "Variation seed", request.Subseed.ToString(invariant));
+            AppendField(text, "Variation seed strength", request.SubseedStrength.ToString(invariant));
+        }
+        if (request.SeedResizeFromWidth > 0 && request.SeedResizeFromHeight > 0)
+            AppendField(text, "Seed resize from", $"{request.SeedResizeFromWidth}x{request.SeedResizeFromHeight}");
         // A1111 records the effective strength for img2img/inpainting and, when inpainting, the mask blur.
         if (request.Mode != GenerationMode.TextToImage)
             AppendField(text, "Denoising strength", (request.Strength ?? ModelDefaults.StrengthFor(request.Mode)).ToString(invariant));

@@ -129,6 +129,15 @@ internal static class GenerationBatchValidator
             throw new ArgumentException(
                 $"the mask of request {index} must be the size of its init image ({image.Width}x{image.Height}) but is {mask.Width}x{mask.Height}", nameof(request));
         }
+        if (!float.IsFinite(request.SubseedStrength) || request.SubseedStrength is < 0f or > 1f)
+        {
+            throw new ArgumentException($"the subseed strength of request {index} must be between 0 and 1 but was {request.SubseedStrength}", nameof(request));
+        }
+        if (request.SeedResizeFromWidth < 0 || request.SeedResizeFromHeight < 0)
+        {
+            throw new ArgumentException(
+                $"the seed resize size of request {index} must not be negative but was {request.SeedResizeFromWidth}x{request.SeedResizeFromHeight}", nameof(request));
+        }
         if (request.MaskBlur is < 0 or > MaxMaskBlur)
         {
             throw new ArgumentException($"mask blur must be between 0 and {MaxMaskBlur} pixels but was {request.MaskBlur}", nameof(request));

@@ -50,6 +50,24 @@ public sealed record GenerationRequest
     /// <summary>Seed of this image's noise stream.</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>
+    /// A1111's variation seed: the seed of a second noise that <see cref="SubseedStrength"/> mixes into this image's
+    /// initial noise by spherical interpolation (<see cref="Noise.VariationNoise"/>). Unused while the strength is 0.
+    /// </summary>
+    public ulong Subseed { get; init; }
+
+    /// <summary>How much of the variation seed's noise to mix in, 0 (none, the default) to 1 (only the variation noise).</summary>
+    public float SubseedStrength { get; init; }
+
+    /// <summary>
+    /// A1111's "resize seed from": with both above 0, the initial noise is drawn as for an image of this width and height
+    /// and pasted, centred, into the image's noise, so a seed keeps its composition at another size. 0 (the default): off.
+    /// </summary>
+    public int SeedResizeFromWidth { get; init; }
+
+    /// <summary>See <see cref="SeedResizeFromWidth"/>.</summary>
+    public int SeedResizeFromHeight { get; init; }
+
     /// <summary>Scheduler name (see SchedulerFactory); null uses the model folder's scheduler_config.json.</summary>
     public string? Scheduler { get; init; }
 

@@ -34,7 +34,7 @@ internal static class LatentPreparation
                     for (var i = 0; i < batch.Count; i++)
                     {
                         var latent = latents.Latent(i);
-                        latents.Noise[i].Fill(latent);
+                        VariationNoise.Fill(batch.Requests[i], latents.Noise[i], latent, batch.LatentHeight, batch.LatentWidth);
                         TensorPrimitives.Multiply(latent, schedulers[i].InitNoiseSigma, latent);
                     }
                     break;
@@ -72,7 +72,7 @@ internal static class LatentPreparation
             var latent = latents.Latent(i);
             ImageLatents.Sample(moments.Span.Slice(i * momentsLength, momentsLength), encoder.OutputsDistribution, latents.Noise[i], latent,
                 model.Folder.VaeScalingFactor, model.Folder.VaeShiftFactor);
-            latents.Noise[i].Fill(noise.Span);
+            VariationNoise.Fill(batch.Requests[i], latents.Noise[i], noise.Span, batch.LatentHeight, batch.LatentWidth);
             schedulers[i].AddNoise(latent, noise.Span, key.FirstStep);
         }
     }
@@ -125,7 +125,7 @@ internal static class LatentPreparation
             }
             // The initial noise: kept for the legacy blend, which re-noises the kept area with it at every step.
             var initialNoise = legacy ? latents.InitialNoise(i) : latent;
-            noiseSource.Fill(initialNoise);
+            VariationNoise.Fill(batch.Requests[i], noiseSource, initialNoise, batch.LatentHeight, batch.LatentWidth);
             if (strengthMax)
             {
                 if (legacy) initialNoise.CopyTo(latent);

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DiffusionApi.Engine;
+using DiffusionApi.Extensions;
+using DiffusionApi.Jobs;
+using DiffusionApi.Options;
+using DiffusionApi.Storage;
+using Microsoft.Extensions.Options;
+
+namespace DiffusionApi.Apis.Sdapi;
+
+/// <summary>A1111's answer to txt2img and img2img: base64 PNGs (each with its infotext), the request, and info as a JSON string.</summary>
+public sealed record SdapiImagesResponse(
+    [property: JsonPropertyName("images")] IReadOnlyList<string> Images,
+    [property: JsonPropertyName("parameters")] JsonElement Parameters,
+    [property: JsonPropertyName("info")] string Info);
+
+/// <summary>
+/// <c>POST /sdapi/v1/txt2img</c> (and img2img): the A1111 request becomes a job on the same queue, with the same
+/// batching, limits, 503 + Retry-After, API keys and rate limits as /v1. The caller waits for it, as in A1111; while it
+/// runs, /sdapi/v1/progress reports it and /interrupt stops it.
+/// </summary>
+public static class SdapiGenerationApi
+{
+    public static RouteGroupBuilder MapSdapiGeneration(this RouteGroupBuilder group)
+    {
+        group.MapPost("/txt2img", Txt2Img).WithName("SdapiTxt2Img")
+            .WithMetadata(new SdapiErrors())
+            .Accepts<Txt2ImgRequest>("application/json")
+            .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
+            .WithSummary("A1111 txt2img: every A1111 field accepted with its default; a feature we do not have is a 422 naming the field")
+            .Produces<SdapiImagesResponse>()
+            .Produces<SdapiValidationError>(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return group;
+    }
+
+    public static async Task<IResult> Txt2Img(HttpContext context, JobService jobs, ModelHost host, IImageStore store, SdapiCallerJobs callers,
+        IOptions<LimitsOptions> limits, IOptions<PromptsOptions> prompts, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TimeProvider time)
+    {
+        var body = await context.Request.ReadFromJsonAsync<Txt2ImgRequest>(json.Value.SerializerOptions, context.RequestAborted);
+        return await GenerateAsync(body!, context, jobs, host, store, callers, limits.Value, prompts.Value, json.Value.SerializerOptions, time, denoisingStrength: null);
+    }
+
+    internal static async Task<IResult> GenerateAsync(SdapiGenerationRequest request, HttpContext context, JobService jobs, ModelHost host, IImageStore store,
+        SdapiCallerJobs callers, LimitsOptions limits, PromptsOptions prompts, JsonSerializerOptions json, TimeProvider time, double? denoisingStrength)
+    {
+        if (host.Engine is not { } engine) return ProblemResults.Unavailable(context, host.Describe());
+        var errors = new SdapiErrors();
+        var key = IdempotencyKeyHeader.Read(context, out var keyError);
+        if (keyError is not null) errors.AddHeader(IdempotencyKeyHeader.Name, keyError);
+        var reading = SdapiRequestReader.Read(request, limits, engine.Model, prompts, errors);
+        if (reading is null || errors.Any) return errors.ToResult();
+
+        var outcome = await jobs.EnqueueAsync(reading.Spec, JobKind.Sync, context.RequestAborted, key);
+        if (outcome.Job is null) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
+        using var job = outcome.Job;
+        context.Response.Headers["X-Job-Id"] = job.Id;
+        var started = time.GetUtcNow();
+        var timestamp = SdapiInfo.Timestamp(started);
+        JobSnapshot final;
+        using (callers.Track(RateLimitingExtensions.CallerOf(context), new SdapiCallerJobs.Entry(job.Id, started, timestamp)))
+        {
+            try
+            {
+                final = await job.WaitForFinishAsync(context.RequestAborted);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                return ProblemResults.Cancelled();
+            }
+        }
+
+        var parameters = JsonSerializer.SerializeToElement(request, request.GetType(), json);
+        // The job's own spec: with an Idempotency-Key seen before, that earlier job (and its seeds) answers.
+        var info = SdapiInfo.Create(job.Job.Spec, engine.Model, reading.BatchSize, timestamp, denoisingStrength);
+        // Interrupted or skipped by the caller (/sdapi/v1/interrupt, /skip): A1111 answers with what it has; we have no image yet.
+        if (final.State == JobState.Cancelled) return TypedResults.Ok(new SdapiImagesResponse([], parameters, info));
+        if (final.State != JobState.Succeeded) return ProblemResults.ForUnfinishedJob(context, final);
+
+        // save_images keeps them in the image store (GET /v1/images/{id} until retention removes them).
+        var contents = await JobResults.ReadImagesAsync(store, final, keep: reading.SaveImages, context.RequestAborted);
+        var images = reading.SendImages ? contents.Select(Convert.ToBase64String).ToArray() : [];
+        return TypedResults.Ok(new SdapiImagesResponse(images, parameters, info));
+    }
+}

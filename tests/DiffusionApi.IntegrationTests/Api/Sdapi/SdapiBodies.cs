@@ -1,0 +1,79 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace DiffusionApi.IntegrationTests.Api.Sdapi;
+
+/// <summary>
+/// A1111 request bodies in the exact shape clients send them: every field present with its default, as the webuiapi
+/// Python client's txt2img() builds its payload (sampler "Euler a", scheduler "automatic", eta 1, s_noise 1, hires
+/// fields with enable_hr false, empty scripts). Small sizes and 2 steps keep the tests fast.
+/// </summary>
+public static class SdapiBodies
+{
+    public static Dictionary<string, object?> Txt2Img(string prompt = "a red fox", long seed = 42, int batchSize = 1, int nIter = 1) => new()
+    {
+        ["enable_hr"] = false,
+        ["hr_scale"] = 2,
+        ["hr_upscaler"] = "Latent",
+        ["hr_second_pass_steps"] = 0,
+        ["hr_resize_x"] = 0,
+        ["hr_resize_y"] = 0,
+        ["denoising_strength"] = 0.7,
+        ["firstphase_width"] = 0,
+        ["firstphase_height"] = 0,
+        ["prompt"] = prompt,
+        ["styles"] = Array.Empty<string>(),
+        ["seed"] = seed,
+        ["subseed"] = -1,
+        ["subseed_strength"] = 0.0,
+        ["seed_resize_from_h"] = 0,
+        ["seed_resize_from_w"] = 0,
+        ["batch_size"] = batchSize,
+        ["n_iter"] = nIter,
+        ["steps"] = 2,
+        ["cfg_scale"] = 7.0,
+        ["width"] = 64,
+        ["height"] = 64,
+        ["restore_faces"] = false,
+        ["tiling"] = false,
+        ["do_not_save_samples"] = false,
+        ["do_not_save_grid"] = false,
+        ["negative_prompt"] = "",
+        ["eta"] = 1.0,
+        ["s_churn"] = 0,
+        ["s_tmax"] = 0,
+        ["s_tmin"] = 0,
+        ["s_noise"] = 1,
+        ["override_settings"] = new Dictionary<string, object>(),
+        ["override_settings_restore_afterwards"] = true,
+        ["sampler_name"] = "Euler a",
+        ["scheduler"] = "automatic",
+        ["sampler_index"] = "Euler a",
+        ["script_name"] = null,
+        ["script_args"] = Array.Empty<object>(),
+        ["send_images"] = true,
+        ["save_images"] = false,
+        ["alwayson_scripts"] = new Dictionary<string, object>(),
+    };
+
+    public static Dictionary<string, object?> With(this Dictionary<string, object?> body, string field, object? value)
+    {
+        body[field] = value;
+        return body;
+    }
+
+    public static Task<HttpResponseMessage> PostTxt2ImgAsync(this HttpClient client, object body, CancellationToken cancellationToken = default) =>
+        client.PostAsJsonAsync("/sdapi/v1/txt2img", body, cancellationToken);
+
+    /// <summary>The answer's info, parsed from its JSON string.</summary>
+    public static JsonElement Info(JsonElement answer) => JsonDocument.Parse(answer.GetProperty("info").GetString()!).RootElement;
+
+    /// <summary>The fields FastAPI's 422 names (<c>detail[].loc</c> after "body", dotted).</summary>
+    public static async Task<string[]> ErrorFieldsAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return body.GetProperty("detail").EnumerateArray()
+            .Select(e => string.Join('.', e.GetProperty("loc").EnumerateArray().Skip(1).Select(l => l.GetString())))
+            .ToArray();
+    }
+}
