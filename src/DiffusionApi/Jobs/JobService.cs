@@ -55,7 +55,18 @@ public sealed partial class JobService(
             metrics.Rejected(EnqueueResult.Draining);
             return new(null, null, ShuttingDown);
         }
-        var job = JobDescriptor.Create(spec, kind, idempotencyKey, time);
+        if (host.Engine is not { } engine) return new(null, null, host.Describe());
+        string batchKey;
+        try
+        {
+            batchKey = JobBatchKey.For(spec, engine.Model);
+        }
+        catch (ArgumentException ex)
+        {
+            // The validator checks the key first (GenerationRequestValidator.CheckEngineKey); this is only a safety net.
+            return new(null, GenerationRequestValidator.EngineKeyErrors(ex), null);
+        }
+        var job = JobDescriptor.Create(spec, batchKey, kind, idempotencyKey, time);
         var outcome = await queue.EnqueueAsync(job);
         using var scope = logger.BeginScope(JobTrace.LogScope(job));
         switch (outcome.Result)
