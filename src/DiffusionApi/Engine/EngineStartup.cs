@@ -20,11 +20,14 @@ public sealed partial class EngineStartup(
     ILogger<EngineStartup> logger)
 {
     /// <summary>The loaded, warmed-up engine; or null and why not (the service stopped first, or the model failed to load).</summary>
-    public async Task<(IGenerationEngine? Engine, string? Failure)> LoadAsync(CancellationToken cancellationToken)
+    public Task<(IGenerationEngine? Engine, string? Failure)> LoadAsync(CancellationToken cancellationToken) =>
+        RunLoadAsync(() => Task.Run(() => LoadAndWarmUp(cancellationToken), cancellationToken), cancellationToken);
+
+    private async Task<(IGenerationEngine? Engine, string? Failure)> RunLoadAsync(Func<Task<IGenerationEngine>> load, CancellationToken cancellationToken)
     {
         try
         {
-            return (await Task.Run(() => LoadAndWarmUp(cancellationToken), cancellationToken), null);
+            return (await load(), null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -42,6 +45,25 @@ public sealed partial class EngineStartup(
             lifetime.ApplicationStarted.Register(lifetime.StopApplication);
             return (null, $"the model failed to load: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// For an API-only node: reads what the model accepts (no sessions stay loaded, no warm-up) and marks the host ready,
+    /// so that endpoints validate requests as the workers will. A failure stops the service as in <see cref="LoadAsync"/>.
+    /// </summary>
+    public async Task<string?> DescribeAsync(CancellationToken cancellationToken)
+    {
+        var (engine, failure) = await RunLoadAsync(async () =>
+        {
+            var started = time.GetTimestamp();
+            var model = await Task.Run(() => loader.Describe(cancellationToken), cancellationToken);
+            var described = new DescribedModel(model);
+            host.SetLoaded(described);
+            host.SetWarmedUp();
+            LogDescribed(logger, model.Name, time.GetElapsedTime(started).TotalMilliseconds);
+            return (IGenerationEngine)described;
+        }, cancellationToken);
+        return engine is null ? failure : null;
     }
 
     private IGenerationEngine LoadAndWarmUp(CancellationToken cancellationToken)
@@ -68,6 +90,9 @@ public sealed partial class EngineStartup(
 
     [LoggerMessage(1, LogLevel.Information, "Model {ModelName} ready after {ElapsedMs:F0} ms")]
     private static partial void LogReady(ILogger logger, string modelName, double elapsedMs);
+
+    [LoggerMessage(3, LogLevel.Information, "API-only node: model {ModelName} described after {ElapsedMs:F0} ms; no sessions kept, no worker")]
+    private static partial void LogDescribed(ILogger logger, string modelName, double elapsedMs);
 
     [LoggerMessage(2, LogLevel.Critical, "The model failed to load; the service cannot generate images")]
     private static partial void LogModelLoadFailed(ILogger logger, Exception exception);

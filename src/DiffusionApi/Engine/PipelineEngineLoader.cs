@@ -15,7 +15,16 @@ public sealed partial class PipelineEngineLoader(
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<PipelineEngineLoader>();
 
-    public IGenerationEngine Load(CancellationToken cancellationToken)
+    public IGenerationEngine Load(CancellationToken cancellationToken) => new PipelineEngine(LoadPipeline(describeOnly: false, cancellationToken));
+
+    /// <summary>On the CPU with one thread and without graph optimisation, whatever is configured: an API node needs no GPU.</summary>
+    public ModelInfo Describe(CancellationToken cancellationToken)
+    {
+        using var pipeline = LoadPipeline(describeOnly: true, cancellationToken);
+        return pipeline.Model;
+    }
+
+    private DiffusionPipeline LoadPipeline(bool describeOnly, CancellationToken cancellationToken)
     {
         var options = modelOptions.Value;
         var directory = options.Path;
@@ -28,10 +37,10 @@ public sealed partial class PipelineEngineLoader(
         cancellationToken.ThrowIfCancellationRequested();
         var pipelineOptions = new PipelineOptions
         {
-            ExecutionProvider = Enum.Parse<ExecutionProviderKind>(options.ExecutionProvider, ignoreCase: true),
-            IntraOpThreads = options.IntraOpThreads,
+            ExecutionProvider = describeOnly ? ExecutionProviderKind.Cpu : Enum.Parse<ExecutionProviderKind>(options.ExecutionProvider, ignoreCase: true),
+            IntraOpThreads = describeOnly ? 1 : options.IntraOpThreads,
             MaxPromptChunks = limits.Value.MaxPromptChunks,
-            Optimize = Enum.Parse<ModelOptimization>(options.Optimize, ignoreCase: true),
+            Optimize = describeOnly ? ModelOptimization.Off : Enum.Parse<ModelOptimization>(options.Optimize, ignoreCase: true),
             OptimizedModelCache = Path.Combine(dataDirectory, "optimized"),
             Cuda = new CudaSettings
             {
@@ -43,7 +52,7 @@ public sealed partial class PipelineEngineLoader(
         };
         var pipeline = DiffusionPipeline.Load(directory, pipelineOptions, loggerFactory);
         LogLoaded(_logger, pipeline.Model.Name, directory, pipeline.Model.ExecutionProvider);
-        return new PipelineEngine(pipeline);
+        return pipeline;
     }
 
     [LoggerMessage(1, LogLevel.Information, "No model path configured; using the built-in tiny model at {ModelDirectory}")]
