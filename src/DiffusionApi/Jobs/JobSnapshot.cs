@@ -6,7 +6,7 @@ namespace DiffusionApi.Jobs;
 /// <param name="Job">What was asked for.</param>
 /// <param name="State">Where it is in its life (see <see cref="JobState"/>).</param>
 /// <param name="Step">Denoising steps done in the current attempt.</param>
-/// <param name="TotalSteps">Denoising steps in all (the spec's steps until the engine reports its own count).</param>
+/// <param name="TotalSteps">Denoising steps in all (<see cref="JobDescriptor.TotalSteps"/>, fixed at admission).</param>
 /// <param name="CancelRequested">A client asked to cancel; a worker running the job stops it.</param>
 /// <param name="Owner">The worker holding the job while Running, else null.</param>
 /// <param name="Attempt">How many times a worker started the job (0 while never started).</param>
