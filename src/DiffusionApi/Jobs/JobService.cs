@@ -59,16 +59,17 @@ public sealed partial class JobService(
         }
         if (host.Engine is not { } engine) return new(null, null, host.Describe());
         string batchKey;
+        int totalSteps;
         try
         {
-            batchKey = JobBatchKey.For(spec, engine.Model);
+            (batchKey, totalSteps) = JobBatchKey.Describe(spec, engine.Model);
         }
         catch (ArgumentException ex)
         {
             // The validator checks the key first (GenerationRequestValidator.CheckEngineKey); this is only a safety net.
             return new(null, GenerationRequestValidator.EngineKeyErrors(ex), null);
         }
-        var job = JobDescriptor.Create(spec, batchKey, kind, idempotencyKey, time);
+        var job = JobDescriptor.Create(spec, batchKey, kind, idempotencyKey, time, totalSteps);
         var outcome = await queue.EnqueueAsync(job);
         using var scope = logger.BeginScope(JobTrace.LogScope(job));
         switch (outcome.Result)
