@@ -32,7 +32,8 @@ public static class DiscoveryApi
         var created = Directory.Exists(model.Directory) ? new DateTimeOffset(Directory.GetCreationTimeUtc(model.Directory)).ToUnixTimeSeconds() : 0;
         return TypedResults.Ok(new ModelList("list",
             [new ModelEntry(model.Name, "model", created, "local", model.DefaultScheduler, model.ExecutionProvider, model.TokenizerMaxLength,
-                ModelDefaults.From(GenerationDefaults.For(model)), MaxChunks(model, limits.Value), model.Prompts?.MaxClipSkip ?? 1)]));
+                ModelDefaults.From(GenerationDefaults.For(model)), MaxChunks(model, limits.Value), model.Prompts?.MaxClipSkip ?? 1,
+                DiffusionEngine.Pipelines.ModelKinds.Id(model.Kind), [.. model.Capabilities.Select(DiffusionEngine.Pipelines.GenerationModes.Id)])]));
     }
 
     public static Results<Ok<SchedulerList>, ProblemHttpResult> GetSchedulers(HttpContext context, ModelHost host)

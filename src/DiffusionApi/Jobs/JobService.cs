@@ -27,10 +27,12 @@ public sealed partial class JobService(
 {
     /// <summary>
     /// Validates <paramref name="request"/> and queues it as a job of <paramref name="kind"/>, cancelled when
-    /// <paramref name="cancelWhen"/> fires (the waiting request's RequestAborted; none for async jobs). With an
+    /// <paramref name="cancelWhen"/> fires (the waiting request's RequestAborted; none for async jobs). Images uploaded as
+    /// files come as <paramref name="uploads"/> (else the request's base64 <c>image</c>/<c>mask</c> are read). With an
     /// <paramref name="idempotencyKey"/> seen before (on any replica, while that job is kept), answers that job instead.
     /// </summary>
-    public async Task<SubmitOutcome> SubmitAsync(ImageGenerationRequest request, JobKind kind, CancellationToken cancelWhen, string? idempotencyKey = null)
+    public async Task<SubmitOutcome> SubmitAsync(ImageGenerationRequest request, JobKind kind, CancellationToken cancelWhen, string? idempotencyKey = null,
+        ImageUploads? uploads = null)
     {
         if (host.IsDraining)
         {
@@ -39,7 +41,7 @@ public sealed partial class JobService(
         }
         if (host.Engine is not { } engine) return new(null, null, host.Describe());
 
-        var spec = GenerationRequestValidator.Validate(request, limits.Value, engine.Model, RandomSeed, out var errors, prompts.Value);
+        var spec = GenerationRequestValidator.Validate(request, limits.Value, engine.Model, RandomSeed, out var errors, prompts.Value, uploads);
         if (spec is null) return new(null, errors, null);
         return await EnqueueAsync(spec, kind, cancelWhen, idempotencyKey);
     }
@@ -57,16 +59,17 @@ public sealed partial class JobService(
         }
         if (host.Engine is not { } engine) return new(null, null, host.Describe());
         string batchKey;
+        int totalSteps;
         try
         {
-            batchKey = JobBatchKey.For(spec, engine.Model);
+            (batchKey, totalSteps) = JobBatchKey.Describe(spec, engine.Model);
         }
         catch (ArgumentException ex)
         {
             // The validator checks the key first (GenerationRequestValidator.CheckEngineKey); this is only a safety net.
             return new(null, GenerationRequestValidator.EngineKeyErrors(ex), null);
         }
-        var job = JobDescriptor.Create(spec, batchKey, kind, idempotencyKey, time);
+        var job = JobDescriptor.Create(spec, batchKey, kind, idempotencyKey, time, totalSteps);
         var outcome = await queue.EnqueueAsync(job);
         using var scope = logger.BeginScope(JobTrace.LogScope(job));
         switch (outcome.Result)

@@ -58,8 +58,13 @@ public sealed class JobsApiTests
         Assert.Equal(1, status.GetProperty("queue_position").GetInt32());
         Assert.Equal("running", (await client.GetFromJsonAsync<JsonElement>(running)).GetProperty("status").GetString());
 
+        // A queued job is cancelled at once, not merely flagged: the answer says so, and it leaves the queue.
         var cancelled = await client.DeleteAsync(queued);
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        var cancelledStatus = await cancelled.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("cancelled", cancelledStatus.GetProperty("status").GetString());
+        Assert.False(cancelledStatus.TryGetProperty("queue_position", out var position) && position.ValueKind != JsonValueKind.Null);
+        Assert.Equal(0, factory.Services.GetRequiredService<DiffusionApi.Jobs.IJobQueue>().Stats.Depth);
         factory.Probe.Release();
 
         await WaitForStatusAsync(client, running, "succeeded");
@@ -67,6 +72,27 @@ public sealed class JobsApiTests
         Assert.DoesNotContain("queued", factory.Probe.PromptsSeen);
         Assert.Equal(HttpStatusCode.Conflict, (await client.DeleteAsync(queued)).StatusCode);
     }
+
+    [Fact]
+    public async Task TotalSteps_IsKnownWhileQueued_AndDoesNotChangeWhenTheJobRunsOrEnds()
+    {
+        // The tiny model's PNDM (skip_prk_steps) runs one warm-up step more than asked: 3 steps report 4.
+        await using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["Diffusion:Batching:MaxBatchSize"] = "1" });
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        var location = (await client.PostAsJsonAsync("/v1/jobs", Requests.Small(steps: 3))).Headers.Location!.ToString();
+        var queued = await client.GetFromJsonAsync<JsonElement>(location);
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+        var running = await WaitForStatusAsync(client, location, "running");
+        factory.Probe.Release();
+        var done = await WaitForStatusAsync(client, location, "succeeded");
+
+        int[] totals = [TotalSteps(queued), TotalSteps(running), TotalSteps(done)];
+        Assert.Equal([4, 4, 4], totals);
+        Assert.Equal(4, done.GetProperty("progress").GetProperty("step").GetInt32());
+    }
+
+    private static int TotalSteps(JsonElement status) => status.GetProperty("progress").GetProperty("total_steps").GetInt32();
 
     [Fact]
     public async Task Events_StreamQueuedProgressAndCompleted()
