@@ -232,6 +232,7 @@ async function chooseInitImage() {
     return;
   }
   ui.initPreview.src = initImage.dataUrl;
+  ui.initPreview.parentElement.style.setProperty('--aspect', String(initImage.width / initImage.height));
   maskEditor.reset(initImage.width, initImage.height);
   ui.initImageOptions.hidden = false;
   ui.initImageRemove.disabled = false;
@@ -296,7 +297,7 @@ async function generate() {
   clearErrors();
   const { text: bodyText, carriesImages } = buildRequestBody();
   const submitCurl = curlForSubmit(new URL('/v1/jobs', location.origin).href, bodyText, api.sendsKey, carriesImages);
-  showCurl(submitCurl);
+  showCurl(submitCurl, carriesImages);
   setBusy(true);
   setStatus('Submitting…');
   setProgress(0, 0, 'submitting');
@@ -306,7 +307,7 @@ async function generate() {
     current = { id: job.id, cancelRequested: false, runStart: null, runStartStep: 0, controller: new AbortController() };
     ui.status.dataset.jobId = job.id;
     showCurl(`${submitCurl}\n\n` +
-      `# then follow the job (Server-Sent Events):\n${curlForEvents(api.eventsUrl(job.id), api.sendsKey)}`);
+      `# then follow the job (Server-Sent Events):\n${curlForEvents(api.eventsUrl(job.id), api.sendsKey)}`, carriesImages);
     render(job);
     await follow(current);
   } catch (error) {
@@ -528,7 +529,9 @@ function setStatus(text) {
   ui.status.textContent = text;
 }
 
-function showCurl(text) {
+/** Base64 images make lines of megabytes: those are shown unwrapped in a scrolling box (wrapping them takes seconds). */
+function showCurl(text, longLines) {
+  ui.curl.classList.toggle('long-lines', longLines);
   ui.curl.textContent = text;
   ui.copyCurl.disabled = false;
 }
