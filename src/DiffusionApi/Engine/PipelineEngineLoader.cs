@@ -6,7 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace DiffusionApi.Engine;
 
-/// <summary>Loads <c>Diffusion:Model:Path</c>, or the built-in tiny model (created on first use) when it is empty.</summary>
+/// <summary>
+/// Loads a configured model's folder, or the built-in tiny model (created on first use) when its path is empty, with the
+/// ONNX Runtime settings of <c>Diffusion:Model</c> and the model's own execution provider.
+/// </summary>
 public sealed partial class PipelineEngineLoader(
     IOptions<ModelOptions> modelOptions,
     IOptions<DiffusionOptions> serviceOptions,
@@ -15,10 +18,10 @@ public sealed partial class PipelineEngineLoader(
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<PipelineEngineLoader>();
 
-    public IGenerationEngine Load(CancellationToken cancellationToken)
+    public IGenerationEngine Load(ModelDefinition model, CancellationToken cancellationToken)
     {
         var options = modelOptions.Value;
-        var directory = options.Path;
+        var directory = model.Path;
         var dataDirectory = DataDirectory.Resolve(serviceOptions.Value);
         if (directory.Length == 0)
         {
@@ -28,7 +31,7 @@ public sealed partial class PipelineEngineLoader(
         cancellationToken.ThrowIfCancellationRequested();
         var pipelineOptions = new PipelineOptions
         {
-            ExecutionProvider = Enum.Parse<ExecutionProviderKind>(options.ExecutionProvider, ignoreCase: true),
+            ExecutionProvider = Enum.Parse<ExecutionProviderKind>(model.ExecutionProvider, ignoreCase: true),
             IntraOpThreads = options.IntraOpThreads,
             MaxPromptChunks = limits.Value.MaxPromptChunks,
             Optimize = Enum.Parse<ModelOptimization>(options.Optimize, ignoreCase: true),
@@ -42,14 +45,14 @@ public sealed partial class PipelineEngineLoader(
             },
         };
         var pipeline = DiffusionPipeline.Load(directory, pipelineOptions, loggerFactory);
-        LogLoaded(_logger, pipeline.Model.Name, directory, pipeline.Model.ExecutionProvider);
-        return new PipelineEngine(pipeline);
+        LogLoaded(_logger, model.Name, directory, pipeline.Model.ExecutionProvider);
+        return new PipelineEngine(pipeline, model.Name);
     }
 
     [LoggerMessage(1, LogLevel.Information, "No model path configured; using the built-in tiny model at {ModelDirectory}")]
     private static partial void LogUsingTinyModel(ILogger logger, string modelDirectory);
 
-    [LoggerMessage(3, LogLevel.Information, "First start: writing the built-in tiny model to {ModelDirectory} (set Diffusion:Model:Path to serve a real model)")]
+    [LoggerMessage(3, LogLevel.Information, "First start: writing the built-in tiny model to {ModelDirectory} (set Diffusion:Model:Path or Diffusion:Models to serve a real model)")]
     private static partial void LogWritingTinyModel(ILogger logger, string modelDirectory);
 
     [LoggerMessage(2, LogLevel.Information, "Loaded model {ModelName} from {ModelDirectory} on {ExecutionProvider}")]

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace DiffusionApi.Extensions;
 
-/// <summary>/health/live: the process answers. /health/ready: model loaded, warm-up done, not draining, and the shared job backend (Redis) reachable.</summary>
+/// <summary>/health/live: the process answers. /health/ready: the default model (and every Preload one) loaded and warmed up, not draining, and the shared job backend (Redis) reachable.</summary>
 public static class HealthExtensions
 {
     private const string ReadyTag = "ready";
@@ -24,7 +24,7 @@ public static class HealthExtensions
         return app;
     }
 
-    private sealed class ModelReadinessCheck(ModelHost host) : IHealthCheck
+    private sealed class ModelReadinessCheck(ModelRegistry host) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
             Task.FromResult(host.IsReady ? HealthCheckResult.Healthy(host.Describe()) : HealthCheckResult.Unhealthy(host.Describe()));

@@ -26,7 +26,9 @@ public sealed class DiffusionApiFactory(
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Diffusion:DataDirectory", DataDirectory);
-        builder.UseSetting("Diffusion:Model:Path", useBuiltInModel ? "" : SharedTinyModel.Directory);
+        // A test that lists Diffusion:Models names its models there (setting both is an error).
+        var listsModels = settings?.Keys.Any(k => k.StartsWith("Diffusion:Models:", StringComparison.Ordinal) && char.IsDigit(k["Diffusion:Models:".Length])) == true;
+        builder.UseSetting("Diffusion:Model:Path", useBuiltInModel || listsModels ? "" : SharedTinyModel.Directory);
         builder.UseSetting("Diffusion:ShutdownTimeoutSeconds", "10");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) builder.UseSetting(key, value);
         builder.ConfigureTestServices(collection =>

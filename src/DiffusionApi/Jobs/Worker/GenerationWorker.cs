@@ -6,8 +6,9 @@ using Microsoft.Extensions.Options;
 namespace DiffusionApi.Jobs.Worker;
 
 /// <summary>
-/// The worker's loop and its life: once <see cref="EngineStartup"/> has the model ready, it leases batch after batch
-/// from the <see cref="IJobQueue"/>, runs each with the <see cref="BatchRunner"/> and hands it to the
+/// The worker's loop and its life: once <see cref="EngineStartup"/> has the start-up models ready, it leases batch after
+/// batch from the <see cref="IJobQueue"/> (each batch of one model), runs each with the <see cref="BatchRunner"/> on its
+/// model (loaded on demand by the <see cref="ModelRegistry"/>) and hands it to the
 /// <see cref="JobFinisher"/> through a one-batch hand-off (encoding and storing batch n overlap the engine work of
 /// batch n+1; a slow store holds the engine back by one batch at most), while <see cref="HeldJobs"/> renews the leases.
 /// On host stop it drains: the queue stops taking jobs, and what was accepted runs until the host's shutdown timeout;
@@ -23,7 +24,7 @@ public sealed partial class GenerationWorker(
     BatchRunner runner,
     JobFinisher finisher,
     JobLifecycle lifecycle,
-    ModelHost host,
+    ModelRegistry registry,
     IOptions<BatchingOptions> batching,
     IHostApplicationLifetime lifetime,
     ILogger<GenerationWorker> logger) : BackgroundService, IHostedLifecycleService
@@ -64,11 +65,10 @@ public sealed partial class GenerationWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var abort = _abort.Token;
-        var (engine, failure) = await startup.LoadAsync(abort);
-        if (engine is null)
+        if (await startup.LoadAsync(abort) is { } failure)
         {
             queue.StopAccepting();
-            await FailUnservedAsync(failure!);
+            await FailUnservedAsync(failure);
             return;
         }
 
@@ -81,7 +81,7 @@ public sealed partial class GenerationWorker(
         {
             while (await queue.LeaseBatchAsync(held.WorkerId, _limits, abort) is { } batch)
             {
-                if (await runner.RunAsync(engine, batch, abort) is not { } done) continue;
+                if (await runner.RunAsync(batch, abort) is not { } done) continue;
                 try
                 {
                     await handOff.Writer.WriteAsync(done, abort);
@@ -126,8 +126,8 @@ public sealed partial class GenerationWorker(
 
     private void BeginDraining()
     {
-        if (host.IsDraining) return;
-        host.SetDraining();
+        if (registry.IsDraining) return;
+        registry.SetDraining();
         queue.StopAccepting();
         LogDraining(logger, queue.Stats.Depth);
     }
