@@ -20,4 +20,14 @@ public interface IGenerationEngine : IDisposable
 public interface IGenerationEngineLoader
 {
     IGenerationEngine Load(ModelDefinition model, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What a configured model accepts, for an API-only node: loaded, described and unloaded again, so that no
+    /// sessions stay in memory. Loaders that can do it without a GPU should (<see cref="PipelineEngineLoader"/> does).
+    /// </summary>
+    ModelInfo Describe(ModelDefinition model, CancellationToken cancellationToken)
+    {
+        using var engine = Load(model, cancellationToken);
+        return engine.Model;
+    }
 }

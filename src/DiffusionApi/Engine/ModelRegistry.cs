@@ -12,6 +12,8 @@ namespace DiffusionApi.Engine;
 /// least recently used model that no lease holds is unloaded first, and when every loaded model is held the load waits
 /// until one is let go. A held model is never unloaded: the batch running on it keeps it to its end. Also where the
 /// service stands (ready once the start-up models loaded, draining, failed), which the readiness probe reads.
+/// On an API-only node (<c>Diffusion:Node:Role=Api</c>) models are only described (loaded on the CPU, read and freed at
+/// once) for the endpoints to validate against; nothing is acquired there.
 /// Concurrency: any thread. One load at a time; acquiring a loaded model never waits for a load.
 /// </summary>
 public sealed partial class ModelRegistry : IDisposable
@@ -23,6 +25,7 @@ public sealed partial class ModelRegistry : IDisposable
     private readonly IGenerationEngineLoader _loader;
     private readonly Action<IGenerationEngine, CancellationToken> _warmUp;
     private readonly ILogger _logger;
+    private readonly bool _describeOnly;
     private TaskCompletionSource _released = NewSignal();
     private long _clock;
     private volatile bool _started;
@@ -33,9 +36,11 @@ public sealed partial class ModelRegistry : IDisposable
         IOptions<ModelOptions> model,
         IOptions<ModelsOptions> models,
         IOptions<LimitsOptions> limits,
+        IOptions<NodeOptions> node,
         IGenerationEngineLoader loader,
         ILogger<ModelRegistry> logger)
     {
+        _describeOnly = node.Value.IsApiOnly;
         _entries = [.. Definitions(model.Value, models.Value).Select(d => new Entry(d))];
         MaxLoaded = models.Value.MaxLoaded;
         _loader = loader;
@@ -102,8 +107,26 @@ public sealed partial class ModelRegistry : IDisposable
         {
             if (entry.Info is { } known) return known;
         }
-        using var lease = await AcquireAsync(model, cancellationToken);
-        return lease.Engine.Model;
+        if (!_describeOnly)
+        {
+            using var lease = await AcquireAsync(model, cancellationToken);
+            return lease.Engine.Model;
+        }
+        await _loading.WaitAsync(cancellationToken);
+        try
+        {
+            lock (_gate)
+            {
+                if (entry.Info is { } describedMeanwhile) return describedMeanwhile;
+            }
+            var info = await Task.Run(() => Fail(entry, () => _loader.Describe(model, _disposed.Token)), CancellationToken.None);
+            lock (_gate) entry.Info = info;
+            return info;
+        }
+        finally
+        {
+            _loading.Release();
+        }
     }
 
     /// <summary>
@@ -114,6 +137,7 @@ public sealed partial class ModelRegistry : IDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting.</exception>
     public async Task<ModelLease> AcquireAsync(ModelDefinition model, CancellationToken cancellationToken)
     {
+        if (_describeOnly) throw new InvalidOperationException("an API-only node (Diffusion:Node:Role=Api) loads no models");
         var entry = EntryOf(model);
         if (TryLease(entry) is { } held) return held;
         await _loading.WaitAsync(cancellationToken);
@@ -122,22 +146,8 @@ public sealed partial class ModelRegistry : IDisposable
             if (TryLease(entry) is { } loadedMeanwhile) return loadedMeanwhile;
             await MakeRoomAsync(cancellationToken);
             lock (_gate) entry.State = ModelState.Loading;
-            IGenerationEngine engine;
-            try
-            {
-                // Not cancelled by the caller: a load half done is wasted; the service's stop (Dispose) still ends it.
-                engine = await Task.Run(() => LoadAndWarmUp(entry.Definition), CancellationToken.None);
-            }
-            catch (Exception ex)
-            {
-                lock (_gate)
-                {
-                    entry.State = ModelState.Failed;
-                    entry.LastError = ex.Message;
-                }
-                LogLoadFailed(_logger, entry.Definition.Name, ex);
-                throw new ModelLoadFailedException(entry.Definition.Name, ex);
-            }
+            // Not cancelled by the caller: a load half done is wasted; the service's stop (Dispose) still ends it.
+            var engine = await Task.Run(() => Fail(entry, () => LoadAndWarmUp(entry.Definition)), CancellationToken.None);
             lock (_gate)
             {
                 if (_disposed.IsCancellationRequested)
@@ -155,6 +165,25 @@ public sealed partial class ModelRegistry : IDisposable
         finally
         {
             _loading.Release();
+        }
+    }
+
+    /// <summary>Runs a load; a failure marks the model failed (with why) and is thrown as a <see cref="ModelLoadFailedException"/>.</summary>
+    private T Fail<T>(Entry entry, Func<T> load)
+    {
+        try
+        {
+            return load();
+        }
+        catch (Exception ex)
+        {
+            lock (_gate)
+            {
+                entry.State = ModelState.Failed;
+                entry.LastError = ex.Message;
+            }
+            LogLoadFailed(_logger, entry.Definition.Name, ex);
+            throw new ModelLoadFailedException(entry.Definition.Name, ex);
         }
     }
 

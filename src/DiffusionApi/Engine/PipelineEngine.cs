@@ -11,10 +11,9 @@ public sealed class PipelineEngine(DiffusionPipeline pipeline, string name) : IG
     public ModelInfo Model { get; } = pipeline.Model with { Name = name };
 
     /// <summary>
-    /// Runs the batch as one engine batch per engine <see cref="BatchKey"/>, in order. The gatherer still groups jobs by
-    /// size, steps and scheduler only, while the engine also requires one mode, first step and unconditional pass per
-    /// batch (a guidance-1 job never pays for the doubled UNet batch); until the gatherer groups by the engine's key,
-    /// a gathered batch that mixes them runs as consecutive engine batches here instead of failing.
+    /// Runs the batch as one engine batch per engine <see cref="BatchKey"/>, in order. The gatherer groups jobs by the
+    /// same key (<see cref="Jobs.JobBatchKey"/>), so a gathered batch has one; jobs keyed by a replica of an older version
+    /// (during a rolling update, on a shared queue) may not, and run as consecutive engine batches here instead of failing.
     /// </summary>
     public IReadOnlyList<GeneratedImage> Generate(IReadOnlyList<GenerationRequest> batch, IProgress<StepProgress>? progress, CancellationToken cancellationToken)
     {

@@ -18,7 +18,17 @@ public sealed partial class PipelineEngineLoader(
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<PipelineEngineLoader>();
 
-    public IGenerationEngine Load(ModelDefinition model, CancellationToken cancellationToken)
+    public IGenerationEngine Load(ModelDefinition model, CancellationToken cancellationToken) =>
+        new PipelineEngine(LoadPipeline(model, describeOnly: false, cancellationToken), model.Name);
+
+    /// <summary>On the CPU with one thread and without graph optimisation, whatever is configured: an API node needs no GPU.</summary>
+    public ModelInfo Describe(ModelDefinition model, CancellationToken cancellationToken)
+    {
+        using var pipeline = LoadPipeline(model, describeOnly: true, cancellationToken);
+        return pipeline.Model with { Name = model.Name };
+    }
+
+    private DiffusionPipeline LoadPipeline(ModelDefinition model, bool describeOnly, CancellationToken cancellationToken)
     {
         var options = modelOptions.Value;
         var directory = model.Path;
@@ -31,10 +41,10 @@ public sealed partial class PipelineEngineLoader(
         cancellationToken.ThrowIfCancellationRequested();
         var pipelineOptions = new PipelineOptions
         {
-            ExecutionProvider = Enum.Parse<ExecutionProviderKind>(model.ExecutionProvider, ignoreCase: true),
-            IntraOpThreads = options.IntraOpThreads,
+            ExecutionProvider = describeOnly ? ExecutionProviderKind.Cpu : Enum.Parse<ExecutionProviderKind>(model.ExecutionProvider, ignoreCase: true),
+            IntraOpThreads = describeOnly ? 1 : options.IntraOpThreads,
             MaxPromptChunks = limits.Value.MaxPromptChunks,
-            Optimize = Enum.Parse<ModelOptimization>(options.Optimize, ignoreCase: true),
+            Optimize = describeOnly ? ModelOptimization.Off : Enum.Parse<ModelOptimization>(options.Optimize, ignoreCase: true),
             OptimizedModelCache = Path.Combine(dataDirectory, "optimized"),
             Cuda = new CudaSettings
             {
@@ -46,7 +56,7 @@ public sealed partial class PipelineEngineLoader(
         };
         var pipeline = DiffusionPipeline.Load(directory, pipelineOptions, loggerFactory);
         LogLoaded(_logger, model.Name, directory, pipeline.Model.ExecutionProvider);
-        return new PipelineEngine(pipeline, model.Name);
+        return pipeline;
     }
 
     [LoggerMessage(1, LogLevel.Information, "No model path configured; using the built-in tiny model at {ModelDirectory}")]

@@ -25,6 +25,8 @@ public static class ApplicationServicesExtensions
         services.AddOptions<PromptsOptions>().BindConfiguration(PromptsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ScaleoutOptions>().BindConfiguration(ScaleoutOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
 
         // Queued and running jobs get Diffusion:ShutdownTimeoutSeconds to finish when the host stops.
         services.AddOptions<HostOptions>().Configure<IOptions<DiffusionOptions>>((host, diffusion) =>
@@ -50,4 +52,11 @@ public static class ApplicationServicesExtensions
         services.AddHostedService<RetentionService>();
         return builder;
     }
+}
+
+/// <summary>Checks <see cref="NodeOptions"/> against the job backend it needs (an API-only node needs Redis).</summary>
+internal sealed class NodeOptionsValidator(IOptions<ScaleoutOptions> scaleout) : IValidateOptions<NodeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NodeOptions options) =>
+        options.Check(scaleout.Value) is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
 }

@@ -3,15 +3,19 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
+using DiffusionApi.Jobs.Redis;
 using DiffusionApi.Options;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace DiffusionApi.Extensions;
 
 /// <summary>
 /// 429 + Retry-After + problem+json when a caller exceeds Diffusion:RateLimit:PermitsPerMinute generation requests
 /// (fixed one-minute windows). Callers are told apart by API key (hashed, never kept in clear) or, without one, by address.
+/// In memory per process by default; with <c>Diffusion:Scaleout:Backend=Redis</c> the windows live in Redis
+/// (<see cref="RedisWindowRateLimiter"/>), so the limit holds across all replicas.
 /// </summary>
 public static class RateLimitingExtensions
 {
@@ -25,8 +29,16 @@ public static class RateLimitingExtensions
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.AddPolicy(GenerationPolicy, http =>
             {
-                var permits = http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value.PermitsPerMinute;
+                var services = http.RequestServices;
+                var permits = services.GetRequiredService<IOptions<RateLimitOptions>>().Value.PermitsPerMinute;
                 if (permits == 0) return RateLimitPartition.GetNoLimiter("unlimited");
+                // With the Redis backend every replica counts in one shared window per caller.
+                if (services.GetRequiredService<IOptions<ScaleoutOptions>>().Value.IsRedis)
+                {
+                    var caller = CallerOf(http);
+                    return RateLimitPartition.Get(caller, key => new RedisWindowRateLimiter(
+                        services.GetRequiredService<IConnectionMultiplexer>(), services.GetRequiredService<RedisJobSettings>().Prefix, key, permits));
+                }
                 return RateLimitPartition.GetFixedWindowLimiter(CallerOf(http), _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = permits,

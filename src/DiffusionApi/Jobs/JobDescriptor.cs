@@ -11,7 +11,7 @@ namespace DiffusionApi.Jobs;
 /// <param name="Id">Server-generated, <c>job_</c> + 32 hex digits.</param>
 /// <param name="Spec">The validated request (seed resolved): the worker derives the engine requests from it.</param>
 /// <param name="Model">The model that runs it (a shared backend routes by it; equal to <c>Spec.Model</c>).</param>
-/// <param name="BatchKey">Jobs with equal keys may share one engine batch (<see cref="JobBatchKey.For"/>).</param>
+/// <param name="BatchKey">Jobs with equal keys may share one engine batch (<see cref="JobBatchKey.For"/>, the engine's rule).</param>
 /// <param name="TraceParent">The W3C <c>traceparent</c> of the request that made the job: the worker's spans are its children.</param>
 /// <param name="CreatedAt">When the job was accepted; queue wait, batching delay and job duration count from it.</param>
 /// <param name="IdempotencyKey">The client's key: a second submission with it answers the first job (null: none).</param>
@@ -26,9 +26,9 @@ public sealed record JobDescriptor(
     string? IdempotencyKey,
     JobKind Kind)
 {
-    /// <summary>A new job for <paramref name="spec"/>, in the trace context of the current activity.</summary>
-    public static JobDescriptor Create(GenerationSpec spec, JobKind kind, string? idempotencyKey, TimeProvider time) =>
-        new("job_" + Guid.NewGuid().ToString("N"), spec, spec.Model, JobBatchKey.For(spec), CurrentTraceParent(), time.GetUtcNow(), idempotencyKey, kind);
+    /// <summary>A new job for <paramref name="spec"/>, batched under <paramref name="batchKey"/> (<see cref="JobBatchKey.For"/>), in the trace context of the current activity.</summary>
+    public static JobDescriptor Create(GenerationSpec spec, string batchKey, JobKind kind, string? idempotencyKey, TimeProvider time) =>
+        new("job_" + Guid.NewGuid().ToString("N"), spec, spec.Model, batchKey, CurrentTraceParent(), time.GetUtcNow(), idempotencyKey, kind);
 
     private static string? CurrentTraceParent() =>
         Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? activity.Id : null;

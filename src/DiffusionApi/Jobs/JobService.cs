@@ -79,7 +79,20 @@ public sealed partial class JobService(
             metrics.Rejected(EnqueueResult.Draining);
             return new(null, null, ShuttingDown);
         }
-        var job = JobDescriptor.Create(spec, kind, idempotencyKey, time);
+        // The model was described when the spec was validated: this answers from the registry's cache.
+        var (model, modelErrors, unavailable) = await DescribeModelAsync(spec.Model, "model", cancelWhen);
+        if (model is null) return new(null, modelErrors, unavailable);
+        string batchKey;
+        try
+        {
+            batchKey = JobBatchKey.For(spec, model);
+        }
+        catch (ArgumentException ex)
+        {
+            // The validator checks the key first (GenerationRequestValidator.CheckEngineKey); this is only a safety net.
+            return new(null, GenerationRequestValidator.EngineKeyErrors(ex), null);
+        }
+        var job = JobDescriptor.Create(spec, batchKey, kind, idempotencyKey, time);
         var outcome = await queue.EnqueueAsync(job);
         using var scope = logger.BeginScope(JobTrace.LogScope(job));
         switch (outcome.Result)

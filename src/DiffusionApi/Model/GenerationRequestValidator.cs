@@ -171,8 +171,40 @@ public static class GenerationRequestValidator
 
         errors = problems.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
         if (errors.Count > 0) return null;
-        return new GenerationSpec(model.Name, request.Prompt!, negative, width, height, steps, (float)guidance, seed, count,
+        var spec = new GenerationSpec(model.Name, request.Prompt!, negative, width, height, steps, (float)guidance, seed, count,
             scheduler, outputFormat, rng, responseFormat, request.User, outputQuality, syntax, emphasis, clipSkip);
+        errors = CheckEngineKey(spec, model);
+        return errors.Count > 0 ? null : spec;
+    }
+
+    /// <summary>
+    /// Whether the engine can batch <paramref name="spec"/> on <paramref name="model"/> (<see cref="BatchKey.For"/>: the
+    /// mode the model supports, a strength that leaves a step to run), so that no queued job fails on it. Empty: it can.
+    /// </summary>
+    public static Dictionary<string, string[]> CheckEngineKey(GenerationSpec spec, ModelInfo model)
+    {
+        try
+        {
+            BatchKey.For(spec.ToEngineRequest(0), model);
+            return new(StringComparer.Ordinal);
+        }
+        catch (ArgumentException ex)
+        {
+            return EngineKeyErrors(ex);
+        }
+    }
+
+    /// <summary>The engine's refusal of a batch key as a field error: the strength, the scheduler, or the image inputs the model needs.</summary>
+    public static Dictionary<string, string[]> EngineKeyErrors(ArgumentException refusal)
+    {
+        var message = refusal.Message;
+        var suffix = $" (Parameter '{refusal.ParamName}')";
+        if (refusal.ParamName is not null && message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
+        var field = refusal.ParamName == "strength" || message.StartsWith("strength", StringComparison.Ordinal) ? "strength"
+            : message.StartsWith("scheduler", StringComparison.Ordinal) ? "scheduler"
+            : message.Contains("cannot run", StringComparison.Ordinal) ? "image"
+            : "prompt";
+        return new(StringComparer.Ordinal) { [field] = [message] };
     }
 
     // The text's chunks within Limits:MaxPromptChunks and the model's own limit; the reader's messages name the field.

@@ -54,28 +54,28 @@ public sealed record GenerationSpec(
     public IReadOnlyList<GenerationRequest> ToEngineRequests()
     {
         var requests = new GenerationRequest[Count];
-        for (var i = 0; i < Count; i++)
-        {
-            requests[i] = new GenerationRequest
-            {
-                Prompt = Prompt,
-                NegativePrompt = NegativePrompt,
-                Steps = Steps,
-                GuidanceScale = GuidanceScale,
-                Width = Width,
-                Height = Height,
-                Seed = SeedOf(i),
-                Subseed = SubseedOf(i),
-                SubseedStrength = SubseedStrength,
-                SeedResizeFromWidth = SeedResizeFromWidth,
-                SeedResizeFromHeight = SeedResizeFromHeight,
-                Scheduler = Scheduler,
-                Rng = Rng,
-                PromptSyntax = PromptSyntax,
-                Emphasis = Emphasis,
-                ClipSkip = ClipSkip,
-            };
-        }
+        for (var i = 0; i < Count; i++) requests[i] = ToEngineRequest(i);
         return requests;
     }
+
+    /// <summary>The engine request of image <paramref name="image"/> (0 ≤ image &lt; <see cref="Count"/>).</summary>
+    public GenerationRequest ToEngineRequest(int image) => new()
+    {
+        Prompt = Prompt,
+        NegativePrompt = NegativePrompt,
+        Steps = Steps,
+        GuidanceScale = GuidanceScale,
+        Width = Width,
+        Height = Height,
+        Seed = SeedOf(image),
+        Subseed = SubseedOf(image),
+        SubseedStrength = SubseedStrength,
+        SeedResizeFromWidth = SeedResizeFromWidth,
+        SeedResizeFromHeight = SeedResizeFromHeight,
+        Scheduler = Scheduler,
+        Rng = Rng,
+        PromptSyntax = PromptSyntax,
+        Emphasis = Emphasis,
+        ClipSkip = ClipSkip,
+    };
 }

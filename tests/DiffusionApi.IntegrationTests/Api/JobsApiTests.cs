@@ -58,8 +58,13 @@ public sealed class JobsApiTests
         Assert.Equal(1, status.GetProperty("queue_position").GetInt32());
         Assert.Equal("running", (await client.GetFromJsonAsync<JsonElement>(running)).GetProperty("status").GetString());
 
+        // A queued job is cancelled at once, not merely flagged: the answer says so, and it leaves the queue.
         var cancelled = await client.DeleteAsync(queued);
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        var cancelledStatus = await cancelled.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("cancelled", cancelledStatus.GetProperty("status").GetString());
+        Assert.False(cancelledStatus.TryGetProperty("queue_position", out var position) && position.ValueKind != JsonValueKind.Null);
+        Assert.Equal(0, factory.Services.GetRequiredService<DiffusionApi.Jobs.IJobQueue>().Stats.Depth);
         factory.Probe.Release();
 
         await WaitForStatusAsync(client, running, "succeeded");

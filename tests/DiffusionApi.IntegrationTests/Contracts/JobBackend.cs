@@ -36,7 +36,8 @@ public abstract class JobBackendContract
     protected static JobDescriptor NewJob(string prompt = "a red fox", int steps = 2, int images = 1, JobKind kind = JobKind.Async, string? idempotencyKey = null)
     {
         var spec = new GenerationSpec("tiny-sd", prompt, "", 64, 64, steps, 7.5f, 42, images, null, ImageFormat.Png, RngKind.Cpu, ResponseFormat.Url, null);
-        return JobDescriptor.Create(spec, kind, idempotencyKey, TimeProvider.System);
+        // The queue compares keys as opaque strings: any text that is equal for equal steps will do.
+        return JobDescriptor.Create(spec, $"64x64/steps={steps}/model=tiny-sd", kind, idempotencyKey, TimeProvider.System);
     }
 
     protected static async Task<JobDescriptor> EnqueueAsync(JobBackend backend, JobDescriptor job)

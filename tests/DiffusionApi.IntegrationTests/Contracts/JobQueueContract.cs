@@ -135,6 +135,25 @@ public abstract class JobQueueContract : JobBackendContract
     }
 
     [SkippableFact]
+    public async Task CancellingAWaitingJob_FreesItsSlotAtOnce_WithoutALease()
+    {
+        // Nothing leases here (the worker is busy elsewhere): the cancelled job must not hold its slot until one does.
+        var backend = CreateBackend(new JobBackendSettings { Capacity = 2 });
+        var cancelled = await EnqueueAsync(backend, NewJob("cancelled"));
+        var waiting = await EnqueueAsync(backend, NewJob("waiting"));
+        Assert.Equal(EnqueueResult.Full, (await backend.Queue.EnqueueAsync(NewJob("refused"))).Result);
+
+        Assert.Equal(CancelResult.Cancelled, (await backend.Store.RequestCancelAsync(cancelled.Id)).Result);
+
+        Assert.Null(await backend.Queue.PositionOfAsync(cancelled.Id));
+        Assert.Equal(1, await backend.Queue.PositionOfAsync(waiting.Id));
+        var admitted = await EnqueueAsync(backend, NewJob("admitted"));
+        Assert.Equal(2, await backend.Queue.PositionOfAsync(admitted.Id));
+        Assert.Equal(EnqueueResult.Full, (await backend.Queue.EnqueueAsync(NewJob("refused again"))).Result);
+        Assert.Equal("waiting", Prompts(await LeaseAsync(backend, maxImages: 1)));
+    }
+
+    [SkippableFact]
     public async Task Position_CountsFromOneInQueueOrder_AndIsNullOnceLeased()
     {
         var backend = CreateBackend();

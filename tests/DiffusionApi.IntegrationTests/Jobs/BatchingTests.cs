@@ -70,6 +70,39 @@ public sealed class BatchingTests
     }
 
     [Fact]
+    public async Task JobsWithoutGuidance_NeverShareABatchWithGuidedJobs_AndEveryGatheredBatchHasOneEngineKey()
+    {
+        await using var factory = Create(maxBatchSize: 4);
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        var first = client.PostGenerateAsync(Requests.Small(prompt: "first"));
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+        var queue = factory.Services.GetRequiredService<DiffusionApi.Jobs.IJobQueue>();
+
+        // Queue order: a(7.5) b(1) c(7.5) d(1) e(0): guidance ≤ 1 runs no unconditional pass, so b, d, e batch apart.
+        var jobs = new[] { ("a", 7.5), ("b", 1.0), ("c", 7.5), ("d", 1.0), ("e", 0.0) };
+        var pending = new List<Task<HttpResponseMessage>>();
+        foreach (var (prompt, guidance) in jobs)
+        {
+            var body = (Dictionary<string, object?>)Requests.Small(prompt: prompt);
+            body["guidance_scale"] = guidance;
+            pending.Add(client.PostGenerateAsync(body));
+            var expected = pending.Count;
+            while (queue.Stats.Depth < expected) await Task.Delay(5);
+        }
+        factory.Probe.Release();
+
+        foreach (var response in await Task.WhenAll(pending.Append(first))) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var batches = factory.Probe.Batches.Skip(1).ToArray();
+        Assert.Equal(["ac", "bde"], batches.Select(b => string.Concat(b.Select(r => r.Prompt))));
+        // The engine's own key agrees: what the gatherer put together is one engine batch, never split or refused.
+        var registry = factory.Services.GetRequiredService<DiffusionApi.Engine.ModelRegistry>();
+        var model = registry.StatusOf(registry.Default).Info!;
+        foreach (var batch in batches)
+            Assert.Single(batch.Select(r => DiffusionEngine.Pipelines.BatchKey.For(r, model)).Distinct());
+    }
+
+    [Fact]
     public async Task RequestForMoreImagesThanMaxBatchSize_RunsInSeveralEngineCalls()
     {
         await using var factory = Create(maxBatchSize: 2);

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
+using DiffusionApi.IntegrationTests.TestSupport;
 using DiffusionApi.Jobs;
 using DiffusionApi.Model;
 using DiffusionEngine.Imaging;
 using DiffusionEngine.Pipelines;
+using DiffusionEngine.Text;
 using DiffusionEngine.Text.Prompts;
 
 namespace DiffusionApi.IntegrationTests.Jobs;
@@ -12,13 +14,19 @@ namespace DiffusionApi.IntegrationTests.Jobs;
 public sealed class JobDescriptorTests
 {
     private static readonly GenerationSpec Spec = new("tiny-sd", "a (lighthouse:1.2), at dusk", "fog", 512, 768, 30, 6.5f, ulong.MaxValue - 3, 4,
-        "dpm++2m-karras", ImageFormat.Webp, RngKind.Gpu, ResponseFormat.Url, "user-7", 80, PromptSyntax.Plain, EmphasisMode.Comfy, ClipSkip: 2);
+        "dpmpp_2m_karras", ImageFormat.Webp, RngKind.Gpu, ResponseFormat.Url, "user-7", 80, PromptSyntax.Plain, EmphasisMode.Comfy, ClipSkip: 2);
+
+    private static readonly ModelInfo Model = new("tiny-sd", "/models/tiny-sd", "pndm", 77, "CPU")
+    {
+        Capabilities = [GenerationMode.TextToImage, GenerationMode.ImageToImage, GenerationMode.Inpaint],
+        Prompts = new PromptReader(ClipTokenizer.Load(Path.Combine(SharedTinyModel.Directory, "tokenizer"))),
+    };
 
     [Fact]
     public void Descriptor_RoundTripsThroughJobJson_Unchanged()
     {
         using var request = new Activity("request").SetIdFormat(ActivityIdFormat.W3C).Start();
-        var job = JobDescriptor.Create(Spec, JobKind.Async, "idem-1", TimeProvider.System);
+        var job = JobDescriptor.Create(Spec, JobBatchKey.For(Spec, Model), JobKind.Async, "idem-1", TimeProvider.System);
 
         var json = JobJson.Serialize(job);
         var back = JobJson.Deserialize<JobDescriptor>(json);
@@ -45,7 +53,7 @@ public sealed class JobDescriptorTests
     [Fact]
     public void Snapshot_RoundTripsThroughJobJson_Unchanged()
     {
-        var job = JobDescriptor.Create(Spec, JobKind.Sync, null, TimeProvider.System);
+        var job = JobDescriptor.Create(Spec, JobBatchKey.For(Spec, Model), JobKind.Sync, null, TimeProvider.System);
         var snapshot = new JobSnapshot(job, JobState.Failed, 3, 30, true, null, 2, [new JobImageRef(9, "0123456789abcdef0123456789abcdef", "image/webp")],
             new JobFailure("encoding or storing the image failed", false), DateTimeOffset.UnixEpoch);
 
@@ -59,7 +67,7 @@ public sealed class JobDescriptorTests
     {
         Activity.Current = null;
 
-        var job = JobDescriptor.Create(Spec, JobKind.Sync, null, TimeProvider.System);
+        var job = JobDescriptor.Create(Spec, JobBatchKey.For(Spec, Model), JobKind.Sync, null, TimeProvider.System);
 
         Assert.Null(job.TraceParent);
         Assert.Equal("", JobTrace.TraceIdOf(job));
@@ -69,10 +77,17 @@ public sealed class JobDescriptorTests
     [Fact]
     public void BatchKey_IsEqualForJobsTheEngineCanRunTogether()
     {
-        var other = Spec with { Prompt = "something else", NegativePrompt = "", GuidanceScale = 1, Seed = 1, Count = 1, Rng = RngKind.Cpu, OutputFormat = ImageFormat.Png, User = null };
+        var other = Spec with { Prompt = "something else", NegativePrompt = "", GuidanceScale = 2, Seed = 1, Count = 1, Rng = RngKind.Cpu, OutputFormat = ImageFormat.Png, User = null };
 
-        Assert.Equal(JobBatchKey.For(Spec), JobBatchKey.For(other));
-        Assert.Equal("512x768/30/dpm++2m-karras/tiny-sd", JobBatchKey.For(Spec));
+        Assert.Equal(JobBatchKey.For(Spec, Model), JobBatchKey.For(other, Model));
+        Assert.Equal("512x768/steps=30/scheduler=dpmpp_2m_karras/mode=txt2img/first=0/uncond=1/model=tiny-sd", JobBatchKey.For(Spec, Model));
+    }
+
+    [Fact]
+    public void BatchKey_IsTheEngineKeyOfTheJobsImages_PlusTheModel()
+    {
+        foreach (var request in Spec.ToEngineRequests())
+            Assert.Equal($"{BatchKey.For(request, Model)}/model=tiny-sd", JobBatchKey.For(Spec, Model));
     }
 
     public static TheoryData<GenerationSpec> Incompatible() =>
@@ -83,12 +98,14 @@ public sealed class JobDescriptorTests
         Spec with { Steps = 31 },
         Spec with { Scheduler = "euler" },
         Spec with { Scheduler = null },
+        Spec with { GuidanceScale = 1 }, // no unconditional pass: it must not pay for a doubled UNet batch
+        Spec with { Prompt = "a lighthouse BREAK at dusk", PromptSyntax = PromptSyntax.A1111 }, // two chunks
     ];
 
     [Theory]
     [MemberData(nameof(Incompatible))]
-    public void BatchKey_DiffersWhenModelSizeStepsOrSchedulerDiffer(GenerationSpec other)
+    public void BatchKey_DiffersWhenTheEngineCannotRunThemTogether(GenerationSpec other)
     {
-        Assert.NotEqual(JobBatchKey.For(Spec), JobBatchKey.For(other));
+        Assert.NotEqual(JobBatchKey.For(Spec, Model), JobBatchKey.For(other, Model));
     }
 }

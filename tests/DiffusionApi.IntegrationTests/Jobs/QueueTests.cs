@@ -67,14 +67,60 @@ public sealed class QueueTests
         while (queue.Stats.Depth < 1) await Task.Delay(5);
         await disconnect.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        await WaitUntilAsync(() => queue.Stats.Depth == 0, "the abandoned job leaves the queue");
         var after = client.PostGenerateAsync(Requests.Small(prompt: "after"));
-        while (queue.Stats.Depth < 2 && !after.IsCompleted) await Task.Delay(5);
+        await WaitUntilAsync(() => queue.Stats.Depth == 1 || after.IsCompleted, "the next job waits");
 
         factory.Probe.Release();
 
         Assert.Equal(HttpStatusCode.OK, (await running).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await after).StatusCode);
         Assert.Equal(["running", "after"], factory.Probe.PromptsSeen);
+    }
+
+    [Fact]
+    public async Task CallersWhoHangUpWhileQueued_FreeTheirSlotsAtOnce_SoNewRequestsAreAdmitted()
+    {
+        await using var factory = new DiffusionApiFactory(new Dictionary<string, string?>
+        {
+            ["Diffusion:Queue:Capacity"] = "3",
+            ["Diffusion:Batching:MaxBatchSize"] = "1",
+            ["Diffusion:Batching:MaxDelayMs"] = "0",
+        });
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        var running = client.PostGenerateAsync(Requests.Small(prompt: "running"));
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+
+        // Fill the queue with callers that then hang up while the engine is still busy with the first job.
+        using var disconnect = new CancellationTokenSource();
+        var abandoned = Enumerable.Range(1, 3).Select(i => client.PostGenerateAsync(Requests.Small(prompt: $"abandoned {i}"), disconnect.Token)).ToArray();
+        var queue = factory.Services.GetRequiredService<IJobQueue>();
+        await WaitUntilAsync(() => queue.Stats.Depth == 3, "three jobs wait");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostGenerateAsync(Requests.Small(prompt: "while full"))).StatusCode);
+        await disconnect.CancelAsync();
+        foreach (var call in abandoned) await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        await WaitUntilAsync(() => queue.Stats.Depth == 0, "the abandoned jobs leave the queue");
+
+        // The engine is still held: without freed slots each of these would be a 503.
+        var admitted = Enumerable.Range(1, 3).Select(i => client.PostGenerateAsync(Requests.Small(prompt: $"admitted {i}"))).ToArray();
+        await WaitUntilAsync(() => queue.Stats.Depth == 3 || admitted.Any(a => a.IsCompleted), "the new jobs wait");
+        Assert.DoesNotContain(admitted, a => a.IsCompleted);
+        factory.Probe.Release();
+
+        Assert.Equal(HttpStatusCode.OK, (await running).StatusCode);
+        foreach (var response in await Task.WhenAll(admitted)) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain(factory.Probe.PromptsSeen, p => p.StartsWith("abandoned", StringComparison.Ordinal));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting until {what}");
+            await Task.Delay(5);
+        }
     }
 
     [Fact]

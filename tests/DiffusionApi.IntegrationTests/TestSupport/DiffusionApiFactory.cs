@@ -40,6 +40,21 @@ public sealed class DiffusionApiFactory(
         });
     }
 
+    /// <summary>
+    /// Starts a service that must fail to start, and returns the failure's text. WebApplicationFactory may lose a race
+    /// with a start that fails fast (its deferred host asks the already disposed provider for the lifetime and throws
+    /// ObjectDisposedException instead of the real error); then it starts a fresh factory, a few times.
+    /// </summary>
+    public static string StartFailure(IReadOnlyDictionary<string, string?> settings)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var factory = new DiffusionApiFactory(settings);
+            var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+            if (error is not ObjectDisposedException || attempt == 5) return error.ToString();
+        }
+    }
+
     /// <summary>Waits until /health/ready answers 200 (model loaded and warmed up).</summary>
     public async Task<HttpClient> CreateReadyClientAsync()
     {

@@ -67,6 +67,14 @@ public static class SdapiGenerationApi
         if (reading is null || errors.Any) return errors.ToResult();
 
         var outcome = await jobs.EnqueueAsync(reading.Spec, JobKind.Sync, context.RequestAborted, key);
+        if (outcome.Errors is { } refused)
+        {
+            foreach (var (field, messages) in refused)
+            {
+                foreach (var message in messages) errors.Add(field, message);
+            }
+            return errors.ToResult();
+        }
         if (outcome.Job is null) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
         using var job = outcome.Job;
         context.Response.Headers["X-Job-Id"] = job.Id;

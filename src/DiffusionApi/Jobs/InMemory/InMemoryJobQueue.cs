@@ -4,7 +4,8 @@ namespace DiffusionApi.Jobs.InMemory;
 /// The single-process <see cref="IJobQueue"/>: one ordered list of waiting jobs and a table of leases, under one lock.
 /// Admission never waits (a full queue answers at once). The bound counts every waiting job, including those a lease
 /// passed over because they did not fit its batch; those keep their places and come first next time. A job whose
-/// record stopped being Queued while it waited (cancelled, failed) is dropped by the next lease. Leases expire
+/// record became final while it waited (cancelled, failed) leaves the queue at once, so its slot is free for the next
+/// request (the store tells the queue; the next lease drops any it missed). Leases expire
 /// like a shared queue's do, so the contract is the same; with a live worker renewing them they never do.
 /// A channel would not do here: released and reclaimed jobs go back ahead of later ones, which a channel cannot.
 /// Concurrency: any number of producers and workers; waiting is O(1) to add, O(depth) to lease from or to position.
@@ -31,6 +32,7 @@ public sealed class InMemoryJobQueue : IJobQueue
         Capacity = capacity;
         _leaseDuration = leaseDuration;
         _time = time;
+        store.FinishedWhileQueued = Withdraw;
     }
 
     public int Capacity { get; }
@@ -161,6 +163,21 @@ public sealed class InMemoryJobQueue : IJobQueue
             _waiting.Clear();
             Volatile.Write(ref _depth, 0);
             return ValueTask.FromResult<IReadOnlyList<JobDescriptor>>(jobs);
+        }
+    }
+
+    /// <summary>Removes a job that is still waiting (its record is final now): its slot is free at once.</summary>
+    private void Withdraw(string jobId)
+    {
+        lock (_gate)
+        {
+            for (var node = _waiting.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Job.Id != jobId) continue;
+                _waiting.Remove(node);
+                Volatile.Write(ref _depth, _waiting.Count);
+                return;
+            }
         }
     }
 

@@ -13,6 +13,12 @@ public sealed class InMemoryJobStore(JobRetention retention, TimeProvider time) 
     private readonly Dictionary<string, string> _byIdempotencyKey = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _goneUntil = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Called with a job's id after its record went from Queued to a final state (a cancel, or a failure while it
+    /// waited), outside the store's lock: the queue frees the job's slot at once instead of at the next lease.
+    /// </summary>
+    internal Action<string>? FinishedWhileQueued { get; set; }
+
     public ValueTask<JobLookup> GetAsync(string jobId, CancellationToken cancellationToken = default)
     {
         lock (_gate)
@@ -70,12 +76,14 @@ public sealed class InMemoryJobStore(JobRetention retention, TimeProvider time) 
             var allowed = fence is { } held ? HeldBy(jobId, held, out record) : Find(jobId, out record, out _) && record.State == JobState.Queued;
             if (!allowed) return ValueTask.FromResult(false);
             Finish(record!, outcome);
-            return ValueTask.FromResult(true);
         }
+        if (fence is null) FinishedWhileQueued?.Invoke(jobId);
+        return ValueTask.FromResult(true);
     }
 
     public ValueTask<CancelOutcome> RequestCancelAsync(string jobId, CancellationToken cancellationToken = default)
     {
+        CancelOutcome outcome;
         lock (_gate)
         {
             if (!Find(jobId, out var record, out var lookup))
@@ -93,8 +101,10 @@ public sealed class InMemoryJobStore(JobRetention retention, TimeProvider time) 
                 record.CancelRequested = true;
                 result = CancelResult.Requested;
             }
-            return ValueTask.FromResult(new CancelOutcome(result, record.Snapshot()));
+            outcome = new CancelOutcome(result, record.Snapshot());
         }
+        if (outcome.Result == CancelResult.Cancelled) FinishedWhileQueued?.Invoke(jobId);
+        return ValueTask.FromResult(outcome);
     }
 
     public ValueTask<int> SweepExpiredAsync(CancellationToken cancellationToken = default)

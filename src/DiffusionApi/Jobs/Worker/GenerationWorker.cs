@@ -15,6 +15,7 @@ namespace DiffusionApi.Jobs.Worker;
 /// then the engine is stopped, held jobs are given back, and jobs no other worker will serve fail (503 to their
 /// clients). The drain runs in the host's "stopping" phase, before any hosted service stops, so Kestrel still listens
 /// meanwhile: new jobs get 503 with Retry-After and /health/ready answers 503, instead of connections being refused.
+/// On an API-only node (<see cref="NodeOptions"/>) it only describes the model for the endpoints and runs no loop.
 /// Concurrency: the engine is called from this loop only, one batch at a time.
 /// </summary>
 public sealed partial class GenerationWorker(
@@ -26,6 +27,7 @@ public sealed partial class GenerationWorker(
     JobLifecycle lifecycle,
     ModelRegistry registry,
     IOptions<BatchingOptions> batching,
+    IOptions<NodeOptions> node,
     IHostApplicationLifetime lifetime,
     ILogger<GenerationWorker> logger) : BackgroundService, IHostedLifecycleService
 {
@@ -65,6 +67,13 @@ public sealed partial class GenerationWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var abort = _abort.Token;
+        if (node.Value.IsApiOnly)
+        {
+            // Diffusion:Node:Role=Api: requests are validated against the models' descriptions and queued for the
+            // worker nodes; the drain above still applies (503 for new jobs, readiness off).
+            if (await startup.DescribeAsync(abort) is not null) queue.StopAccepting();
+            return;
+        }
         if (await startup.LoadAsync(abort) is { } failure)
         {
             queue.StopAccepting();
