@@ -34,7 +34,7 @@ app.MapSdapi();
 app.MapServiceHealthChecks();
 app.MapServiceMetrics();
 
-app.Run();
+return app.RunService();
 
 /// <summary>The entry point; public so that WebApplicationFactory&lt;Program&gt; can host it in tests.</summary>
 public partial class Program;

@@ -15,7 +15,7 @@ public static class GenerationApi
         app.MapPost("/v1/generate", Generate)
             .WithTags("Generation")
             .WithName("Generate")
-            .WithJsonBody(V1FieldAdvice.Table)
+            .WithJsonBody(V1FieldAdvice.Table).AcceptsImages()
             .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Generate one image and answer with its bytes")

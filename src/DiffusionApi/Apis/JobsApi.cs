@@ -19,7 +19,7 @@ public static class JobsApi
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/jobs").WithTags("Jobs");
-        group.MapPost("/", CreateJob).WithName("CreateJob").WithJsonBody(V1FieldAdvice.Table)
+        group.MapPost("/", CreateJob).WithName("CreateJob").WithJsonBody(V1FieldAdvice.Table).AcceptsImages()
             .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
             .ProducesProblem(StatusCodes.Status429TooManyRequests).WithSummary("Queue a generation and answer at once (202 + Location)")
             .WithDescription("Same fields as /v1/images/generations but response_format: the images are always stored and returned as URLs, so response_format is a 400.")

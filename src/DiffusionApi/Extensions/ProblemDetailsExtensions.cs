@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using DiffusionApi.Options;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
 
@@ -76,24 +77,31 @@ public static class ProblemDetailsExtensions
     }
 }
 
-/// <summary>413 for bodies over Diffusion:Limits:MaxRequestBodyBytes, declared (Content-Length) or streamed (chunked).</summary>
+/// <summary>
+/// 413 for bodies over Diffusion:Limits:MaxRequestBodyBytes, declared (Content-Length) or streamed (chunked); endpoints
+/// marked <see cref="AcceptsImagesMetadata"/> allow <see cref="LimitsOptions.MaxBodyBytesWithImages"/> instead.
+/// </summary>
 public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<LimitsOptions> limits, IProblemDetailsService problems)
 {
-    private readonly long _limit = limits.Value.MaxRequestBodyBytes;
+    private readonly LimitsOptions _limits = limits.Value;
 
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
+        var withImages = context.GetEndpoint()?.Metadata.GetMetadata<AcceptsImagesMetadata>() is not null;
+        var limit = withImages ? _limits.MaxBodyBytesWithImages : _limits.MaxRequestBodyBytes;
+        // Kestrel's own limit (30 MB by default) must not answer first, in its own words, when ours is larger.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature) sizeFeature.MaxRequestBodySize = limit + 1;
         if (request.ContentLength is { } length)
         {
-            if (length > _limit)
+            if (length > limit)
             {
-                await RejectAsync(context, length);
+                await RejectAsync(context, limit, length, withImages);
                 return;
             }
             // Within the limit (64 KiB by default): keep it readable again, so a body that does not bind can be
             // re-read to name every bad field.
-            if (length > 0) request.EnableBuffering(bufferThreshold: (int)Math.Min(_limit, 1024 * 1024), bufferLimit: _limit);
+            if (length > 0) request.EnableBuffering(bufferThreshold: (int)Math.Min(limit, 1024 * 1024), bufferLimit: limit);
         }
         else if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !HttpMethods.IsDelete(request.Method))
         {
@@ -104,9 +112,9 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Li
             while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
             {
                 buffer.Write(chunk, 0, read);
-                if (buffer.Length > _limit)
+                if (buffer.Length > limit)
                 {
-                    await RejectAsync(context, null);
+                    await RejectAsync(context, limit, null, withImages);
                     return;
                 }
             }
@@ -116,12 +124,15 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Li
         await next(context);
     }
 
-    private Task RejectAsync(HttpContext context, long? length)
+    private Task RejectAsync(HttpContext context, long limit, long? length, bool withImages)
     {
         context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        var why = withImages
+            ? $" (Limits:MaxRequestBodyBytes plus two images of Limits:MaxImageBytes = {_limits.MaxImageBytes} bytes, base64-encoded)"
+            : "";
         var detail = length is { } l
-            ? $"the request body must be at most {_limit} bytes but was {l}"
-            : $"the request body must be at most {_limit} bytes";
+            ? $"the request body must be at most {limit} bytes{why} but was {l}"
+            : $"the request body must be at most {limit} bytes{why}";
         return problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,

@@ -29,10 +29,12 @@ public sealed partial class JobService(
 {
     /// <summary>
     /// Validates <paramref name="request"/> and queues it as a job of <paramref name="kind"/>, cancelled when
-    /// <paramref name="cancelWhen"/> fires (the waiting request's RequestAborted; none for async jobs). With an
+    /// <paramref name="cancelWhen"/> fires (the waiting request's RequestAborted; none for async jobs). Images uploaded as
+    /// files come as <paramref name="uploads"/> (else the request's base64 <c>image</c>/<c>mask</c> are read). With an
     /// <paramref name="idempotencyKey"/> seen before (on any replica, while that job is kept), answers that job instead.
     /// </summary>
-    public async Task<SubmitOutcome> SubmitAsync(ImageGenerationRequest request, JobKind kind, CancellationToken cancelWhen, string? idempotencyKey = null)
+    public async Task<SubmitOutcome> SubmitAsync(ImageGenerationRequest request, JobKind kind, CancellationToken cancelWhen, string? idempotencyKey = null,
+        ImageUploads? uploads = null)
     {
         if (models.IsDraining)
         {
@@ -42,7 +44,7 @@ public sealed partial class JobService(
         var (model, modelErrors, unavailable) = await DescribeModelAsync(request.Model, "model", cancelWhen);
         if (model is null) return new(null, modelErrors, unavailable);
 
-        var spec = GenerationRequestValidator.Validate(request, limits.Value, model, RandomSeed, out var errors, prompts.Value);
+        var spec = GenerationRequestValidator.Validate(request, limits.Value, model, RandomSeed, out var errors, prompts.Value, uploads);
         if (spec is null) return new(null, errors, null);
         return await EnqueueAsync(spec, kind, cancelWhen, idempotencyKey);
     }

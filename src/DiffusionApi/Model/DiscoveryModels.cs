@@ -13,7 +13,9 @@ public sealed record ModelList(
 /// loaded (and kept after it is unloaded); before its first load those fields are null.
 /// <c>max_prompt_tokens</c> is the text encoder's window (77, BOS and EOS included); a prompt may take
 /// up to <c>max_prompt_chunks</c> windows of 75 tokens (Limits:MaxPromptChunks, or 1 when the UNet was exported for a
-/// fixed 77-token text sequence); <c>max_clip_skip</c> is 1 when the export has no hidden states.
+/// fixed 77-token text sequence); <c>max_clip_skip</c> is 1 when the export has no hidden states. <c>kind</c> is the
+/// pipeline the folder loaded as (sd, sdxl, sd-inpaint, lcm, …) and <c>capabilities</c> what it can be asked for:
+/// txt2img, img2img (an <c>image</c>), inpaint (an <c>image</c> and a <c>mask</c>).
 /// </summary>
 public sealed record ModelEntry(
     [property: JsonPropertyName("id")] string Id,

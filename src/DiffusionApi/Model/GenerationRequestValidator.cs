@@ -29,13 +29,15 @@ public static class GenerationRequestValidator
     /// <param name="randomSeed">Draws a seed when the request has none.</param>
     /// <param name="errors">Every problem, keyed by the field's JSON name; empty when the result is not null.</param>
     /// <param name="prompts">The configured prompt defaults (Diffusion:Prompts); null: a1111 syntax, original emphasis.</param>
+    /// <param name="uploads">Images uploaded as files (multipart); null: the request's <c>image</c>/<c>mask</c> strings, masks read by luminance.</param>
     public static GenerationSpec? Validate(
         ImageGenerationRequest request,
         LimitsOptions limits,
         ModelInfo model,
         Func<ulong> randomSeed,
         out Dictionary<string, string[]> errors,
-        PromptsOptions? prompts = null)
+        PromptsOptions? prompts = null,
+        ImageUploads? uploads = null)
     {
         var defaults = GenerationDefaults.For(model);
         var problems = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -74,8 +76,12 @@ public static class GenerationRequestValidator
         var count = request.N ?? 1;
         if (count < 1 || count > limits.MaxImages) Add("n", $"n must be between 1 and {limits.MaxImages} but was {count}");
 
-        // size
+        // image, mask, strength
+        var images = ReadImages(request, uploads, limits, Add);
+
+        // size: with an image, its own size by default
         int width = defaults.Width, height = defaults.Height;
+        if (request.Size is null && images.Init is not null) (width, height) = ImageInputs.DefaultSize(images.Init, limits);
         if (request.Size is not null && !TryParseSize(request.Size, out width, out height))
         {
             Add("size", $"size must be WIDTHxHEIGHT, e.g. 512x512, but was '{ControlCharacters.Escape(request.Size)}'");
@@ -172,7 +178,11 @@ public static class GenerationRequestValidator
         errors = problems.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
         if (errors.Count > 0) return null;
         var spec = new GenerationSpec(model.Name, request.Prompt!, negative, width, height, steps, (float)guidance, seed, count,
-            scheduler, outputFormat, rng, responseFormat, request.User, outputQuality, syntax, emphasis, clipSkip);
+            scheduler, outputFormat, rng, responseFormat, request.User, outputQuality, syntax, emphasis, clipSkip,
+            InitImage: images.InitBytes is { } initBytes ? new EncodedImage(initBytes, images.Init) : null,
+            Mask: images.MaskBytes is { } maskBytes ? new EncodedImage(maskBytes, images.Mask) : null,
+            Strength: request.Strength,
+            MaskConvention: images.Convention);
         errors = CheckEngineKey(spec, model);
         return errors.Count > 0 ? null : spec;
     }
@@ -205,6 +215,42 @@ public static class GenerationRequestValidator
             : message.Contains("cannot run", StringComparison.Ordinal) ? "image"
             : "prompt";
         return new(StringComparer.Ordinal) { [field] = [message] };
+    }
+
+    /// <summary>The request's images, read and checked; null where absent or bad (reported).</summary>
+    private sealed record RequestImages(byte[]? InitBytes, RgbaImage? Init, byte[]? MaskBytes, RgbaImage? Mask, MaskConvention Convention);
+
+    private static RequestImages ReadImages(ImageGenerationRequest request, ImageUploads? uploads, LimitsOptions limits, Action<string, string> add)
+    {
+        var convention = uploads?.Convention ?? MaskConvention.Luminance;
+        var initBytes = uploads is not null ? uploads.Image : request.Image is { } imageText ? ImageInputs.FromText("image", imageText, limits, add) : null;
+        var maskBytes = uploads is not null ? uploads.Mask : request.Mask is { } maskText ? ImageInputs.FromText("mask", maskText, limits, add) : null;
+        var imageSent = uploads?.Image is not null || request.Image is not null;
+        var init = initBytes is null ? null : ImageInputs.Decode("image", initBytes, limits, add);
+        var mask = maskBytes is null ? null : ImageInputs.Decode("mask", maskBytes, limits, add);
+        if (init is null) initBytes = null;
+        if (mask is null) maskBytes = null;
+
+        if ((uploads?.Mask is not null || request.Mask is not null) && !imageSent)
+            add("mask", "mask needs an image to apply to; send image too");
+        if (init is not null && mask is not null && (init.Width != mask.Width || init.Height != mask.Height))
+            add("mask", $"mask must be the same size as image ({init.Width}x{init.Height}) but was {mask.Width}x{mask.Height}");
+        if (convention == MaskConvention.Transparency && init is not null)
+        {
+            // OpenAI's convention: transparent pixels mark the area to edit. A mask without any edits nothing; an image
+            // without a mask and without transparent pixels is edited as a whole (image-to-image).
+            if (mask is not null && !mask.HasFullyTransparentPixels)
+                add("mask", "mask has no fully transparent pixels, so it marks nothing to edit (the fully transparent pixels of the mask are the area to edit)");
+            else if (mask is null && !init.HasFullyTransparentPixels) convention = MaskConvention.Luminance;
+        }
+
+        if (request.Strength is { } strength)
+        {
+            if (!imageSent) add("strength", "strength applies only with an image (image-to-image or inpainting); send image too, or leave strength out");
+            else if (!double.IsFinite(strength) || strength <= 0 || strength > 1)
+                add("strength", $"strength must be greater than 0 and at most 1 but was {Format(strength)}");
+        }
+        return new RequestImages(initBytes, init, maskBytes, mask, convention);
     }
 
     // The text's chunks within Limits:MaxPromptChunks and the model's own limit; the reader's messages name the field.

@@ -17,6 +17,8 @@ public enum ResponseFormat
 /// <see cref="Scheduler"/> is a canonical scheduler id, or null for the model folder's own scheduler.
 /// <see cref="OutputQuality"/> is the JPEG/WebP quality (0–100) the images are encoded with. <see cref="PromptSyntax"/>,
 /// <see cref="Emphasis"/> and <see cref="ClipSkip"/> say how the prompts are read (resolved: the configured defaults applied).
+/// <see cref="InitImage"/> and <see cref="Mask"/> (image-to-image, inpainting) are the uploads as sent, validated and
+/// decoded by the worker; <see cref="Strength"/> null uses the mode's default.
 /// </summary>
 public sealed record GenerationSpec(
     string Model,
@@ -40,7 +42,12 @@ public sealed record GenerationSpec(
     ulong Subseed = 0,
     float SubseedStrength = 0,
     int SeedResizeFromWidth = 0,
-    int SeedResizeFromHeight = 0)
+    int SeedResizeFromHeight = 0,
+    EncodedImage? InitImage = null,
+    EncodedImage? Mask = null,
+    double? Strength = null,
+    MaskConvention MaskConvention = MaskConvention.Luminance,
+    int MaskBlur = 0)
 {
     /// <summary>
     /// Image i's seed: <see cref="Seed"/> + i, except with a variation seed, where A1111 keeps one seed for every image
@@ -51,15 +58,19 @@ public sealed record GenerationSpec(
     /// <summary>Image i's variation seed: <see cref="Subseed"/> + i (A1111's all_subseeds).</summary>
     public ulong SubseedOf(int image) => Subseed + (ulong)image;
 
+    /// <summary>One engine request per image; the images share one decode of the init image and mask.</summary>
     public IReadOnlyList<GenerationRequest> ToEngineRequests()
     {
+        var (init, mask) = (InitImage?.Decode(), Mask?.Decode());
         var requests = new GenerationRequest[Count];
-        for (var i = 0; i < Count; i++) requests[i] = ToEngineRequest(i);
+        for (var i = 0; i < Count; i++) requests[i] = ToEngineRequest(i, init, mask);
         return requests;
     }
 
     /// <summary>The engine request of image <paramref name="image"/> (0 ≤ image &lt; <see cref="Count"/>).</summary>
-    public GenerationRequest ToEngineRequest(int image) => new()
+    public GenerationRequest ToEngineRequest(int image) => ToEngineRequest(image, InitImage?.Decode(), Mask?.Decode());
+
+    private GenerationRequest ToEngineRequest(int image, RgbaImage? init, RgbaImage? mask) => new()
     {
         Prompt = Prompt,
         NegativePrompt = NegativePrompt,
@@ -77,5 +88,10 @@ public sealed record GenerationSpec(
         PromptSyntax = PromptSyntax,
         Emphasis = Emphasis,
         ClipSkip = ClipSkip,
+        InitImage = init,
+        Mask = mask,
+        Strength = Strength,
+        MaskConvention = MaskConvention,
+        MaskBlur = MaskBlur,
     };
 }

@@ -87,4 +87,20 @@ public sealed record ImageGenerationRequest
     /// Above 1 the text encoder must have been exported with its hidden states (GET /v1/models: max_clip_skip).
     /// </summary>
     [JsonPropertyName("clip_skip")] public int? ClipSkip { get; init; }
+
+    /// <summary>
+    /// The image to start from (image-to-image; inpainting with <c>mask</c>): a PNG, JPEG or WebP as base64 or a data URL
+    /// (<c>data:image/png;base64,…</c>), at most Limits:MaxImageBytes and Limits:MaxImagePixels. Its alpha is dropped;
+    /// it is resized to <c>size</c>, which defaults to its own size rounded down to multiples of 8 (within the limits).
+    /// </summary>
+    [JsonPropertyName("image")] public string? Image { get; init; }
+
+    /// <summary>The inpainting mask, the size of <c>image</c>, as base64 or a data URL: white repaints, black keeps.</summary>
+    [JsonPropertyName("mask")] public string? Mask { get; init; }
+
+    /// <summary>
+    /// How much of <c>image</c> to repaint, greater than 0 and at most 1 (diffusers' strength: ⌊steps·strength⌋ steps run).
+    /// Only with an image; 0.8 for image-to-image and 1 for inpainting by default.
+    /// </summary>
+    [JsonPropertyName("strength")] public double? Strength { get; init; }
 }

@@ -22,6 +22,9 @@ public static class V1FieldAdvice
         .UseInstead("output_format", null, "format", "image_format", "file_format", "output_type")
         .UseInstead("output_compression", null, "jpeg_quality", "webp_quality", "compression")
         .UseInstead("response_format", null, "response_type")
+        .UseInstead("image", "one image as base64 or a data URL", "init_image", "init_images", "images", "input_image", "source_image")
+        .UseInstead("mask", "base64 or a data URL; white repaints", "mask_image", "mask_images", "inpaint_mask")
+        .UseInstead("strength", "greater than 0 and at most 1", "denoising_strength", "denoise", "image_strength", "prompt_strength")
         .UseInstead("clip_skip", "A1111's numbering: 1 = the model's own layer; ComfyUI's stop_at_clip_layer -N is clip_skip N", "CLIP_stop_at_last_layers", "clipskip", "stop_at_clip_layer")
         .UseInstead("prompt_syntax", "a1111 or plain", "syntax", "prompt_parser")
         .UseInstead("emphasis", "original, no_norm, ignore or comfy", "emphasis_mode", "weight_interpretation")
@@ -33,8 +36,5 @@ public static class V1FieldAdvice
         .NotSupported("enable_hr", "hires fix is not supported; ask for the size you want")
         .NotSupported("restore_faces", "face restoration is not supported")
         .NotSupported("tiling", "tiling is not supported")
-        .NotSupported("init_images", "image-to-image is not supported by this endpoint")
-        .NotSupported("mask", "inpainting is not supported by this endpoint")
-        .NotSupported("denoising_strength", "image-to-image is not supported by this endpoint")
         .NotSupported("override_settings", "server settings cannot be changed per request");
 }

@@ -36,8 +36,23 @@ public sealed class LimitsOptions : IValidatableObject
     /// <summary>Largest accepted seed; image i uses seed + i, which must stay within it too.</summary>
     public ulong MaxSeed { get; set; } = ulong.MaxValue;
 
-    /// <summary>Largest accepted request body in bytes; a larger one is answered 413.</summary>
+    /// <summary>
+    /// Largest accepted request body in bytes; a larger one is answered 413. Endpoints that take images (an init image
+    /// and a mask) allow two images of <see cref="MaxImageBytes"/>, base64-encoded, on top (<see cref="MaxBodyBytesWithImages"/>).
+    /// </summary>
     [Range(1024, 64 * 1024 * 1024)] public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Largest accepted encoded image (init image or mask) in bytes, after base64 decoding.</summary>
+    [Range(1024, 256 * 1024 * 1024)] public long MaxImageBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// Most pixels (width·height) an uploaded image may decode to, read from its header before any pixel is decoded:
+    /// a small PNG can declare a huge size (a decompression bomb), and each pixel costs 4 bytes once decoded.
+    /// </summary>
+    [Range(64, 268_435_456)] public long MaxImagePixels { get; set; } = 4096 * 4096;
+
+    /// <summary>The body limit of an endpoint that takes images: <see cref="MaxRequestBodyBytes"/> plus an init image and a mask as base64.</summary>
+    public long MaxBodyBytesWithImages => MaxRequestBodyBytes + 2 * ((MaxImageBytes + 2) / 3 * 4);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -18,19 +18,57 @@ public sealed partial class FileSystemImageStore : IImageStore
     private const string TempSuffix = ".tmp";
     private readonly ILogger<FileSystemImageStore> _logger;
 
-    public FileSystemImageStore(string rootDirectory, ILogger<FileSystemImageStore> logger)
+    /// <param name="rootDirectory">The image folder; created when missing.</param>
+    /// <param name="logger">Where failed deletes and sweeps are reported.</param>
+    /// <param name="setting">The setting the folder came from, named when it cannot be used.</param>
+    /// <exception cref="SettingException">The folder cannot be created (the path is a file, or not allowed).</exception>
+    public FileSystemImageStore(string rootDirectory, ILogger<FileSystemImageStore> logger, string setting = PathSetting)
     {
         RootDirectory = Path.GetFullPath(rootDirectory);
+        Setting = setting;
         _logger = logger;
-        Directory.CreateDirectory(RootDirectory);
+        try
+        {
+            Directory.CreateDirectory(RootDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            var what = File.Exists(RootDirectory) ? "is a file, not a folder" : $"cannot be created ({ex.Message})";
+            throw new SettingException(setting, $"{setting}: the image folder '{RootDirectory}' {what}; set it to a writable folder", ex);
+        }
     }
 
     public FileSystemImageStore(IOptions<StorageOptions> options, IOptions<DiffusionOptions> service, ILogger<FileSystemImageStore> logger)
-        : this(ResolveRoot(options.Value, service.Value), logger)
+        : this(ResolveRoot(options.Value, service.Value), logger, options.Value.Path.Length > 0 ? PathSetting : DataDirectorySetting)
     {
     }
 
+    private const string PathSetting = StorageOptions.SectionName + ":" + nameof(StorageOptions.Path);
+    private const string DataDirectorySetting = DiffusionOptions.SectionName + ":" + nameof(DiffusionOptions.DataDirectory);
+
     public string RootDirectory { get; }
+
+    /// <summary>The setting the folder came from (<c>Diffusion:Storage:Path</c>, or <c>Diffusion:DataDirectory</c> when that is empty).</summary>
+    public string Setting { get; }
+
+    /// <summary>
+    /// Writes and deletes a probe file, so that a folder this process may not write to stops the start instead of
+    /// failing every job later.
+    /// </summary>
+    /// <exception cref="SettingException">The folder is not writable.</exception>
+    public void EnsureWritable()
+    {
+        var probe = Path.Combine(RootDirectory, $".probe-{ImageIds.NewId()}{TempSuffix}");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new SettingException(Setting, $"{Setting}: the image folder '{RootDirectory}' is not writable ({ex.Message}); set it to a writable folder", ex);
+        }
+    }
 
     public static string ResolveRoot(StorageOptions storage, DiffusionOptions service) =>
         storage.Path.Length > 0 ? storage.Path : Path.Combine(DataDirectory.Resolve(service), "images");

@@ -110,7 +110,7 @@ public sealed partial class S3ImageStore(IAmazonS3 s3, S3StorageOptions options,
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
-            throw new InvalidOperationException(
+            throw new SettingException("Diffusion:Storage:S3:Bucket",
                 $"the S3 bucket '{options.Bucket}' (Diffusion:Storage:S3:Bucket) does not exist; create it or set Diffusion:Storage:S3:CreateBucket=true", ex);
         }
     }

@@ -25,6 +25,8 @@ public sealed class ValidationTests(ValidationTests.Fixture fixture) : IClassFix
             ["Diffusion:Limits:MaxPromptLength"] = "100",
             ["Diffusion:Limits:MaxSeed"] = "1000",
             ["Diffusion:Limits:MaxRequestBodyBytes"] = "4096",
+            // Image endpoints allow MaxRequestBodyBytes + two base64 images: 4096 + 2 × 1368 = 6832 bytes.
+            ["Diffusion:Limits:MaxImageBytes"] = "1024",
         });
         public HttpClient Client { get; private set; } = null!;
         public async Task InitializeAsync() => Client = await Factory.CreateReadyClientAsync();
@@ -168,7 +170,7 @@ public sealed class ValidationTests(ValidationTests.Fixture fixture) : IClassFix
     public async Task PostGenerations_BodyOverTheLimit_Returns413Problem()
     {
         var body = Valid();
-        body["prompt"] = new string('a', 5000);
+        body["prompt"] = new string('a', 10_000);
 
         var response = await Client.PostGenerationsAsync(body);
 
@@ -179,7 +181,7 @@ public sealed class ValidationTests(ValidationTests.Fixture fixture) : IClassFix
     [Fact]
     public async Task PostGenerations_ChunkedBodyOverTheLimit_Returns413Problem()
     {
-        var json = "{\"prompt\":\"" + new string('a', 5000) + "\"}";
+        var json = "{\"prompt\":\"" + new string('a', 10_000) + "\"}";
         var content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)));
         content.Headers.ContentType = new("application/json");
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/images/generations") { Content = content };

@@ -27,4 +27,32 @@ public sealed class OpenAiJsSdkTests
         }
         Assert.Equal(data[0].GetProperty("seed").GetUInt64() + 1, data[1].GetProperty("seed").GetUInt64());
     }
+
+    [JsClientSdkFact]
+    public async Task ImagesEdit_WithImageAndMaskFiles_ReturnsTheEditedImages()
+    {
+        await using var service = await ServiceProcess.StartAsync(SharedTinyModel.Directory);
+        var folder = Directory.CreateTempSubdirectory("js-edit-").FullName;
+        try
+        {
+            var image = Path.Combine(folder, "image.png");
+            var mask = Path.Combine(folder, "mask.png");
+            await File.WriteAllBytesAsync(image, TestImages.Gradient());
+            await File.WriteAllBytesAsync(mask, TestImages.TransparencyMask(64, 64, (x, _) => x < 32));
+            var parameters = """{"prompt":"a red apple","n":2,"size":"64x64","steps":2,"seed":5,"response_format":"b64_json"}""";
+
+            var (exitCode, output, error) = await JsClientSdk.RunAsync("images-edit.mjs", null, service.BaseAddress.ToString().TrimEnd('/'), image, mask, parameters);
+
+            Assert.True(exitCode == 0, $"node exited with {exitCode}: {error}");
+            using var result = JsonDocument.Parse(output);
+            var data = result.RootElement.GetProperty("data");
+            Assert.Equal(2, data.GetArrayLength());
+            Assert.All(data.EnumerateArray(), d => Assert.True(d.GetProperty("png").GetBoolean()));
+            Assert.Equal([5UL, 6UL], data.EnumerateArray().Select(d => d.GetProperty("seed").GetUInt64()));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -103,6 +103,46 @@ public sealed class BatchingTests
     }
 
     [Fact]
+    public async Task ImageJobs_BatchByModeAndFirstStep_WhileDifferentImagesShareABatch()
+    {
+        await using var factory = Create(maxBatchSize: 4);
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        var first = client.PostGenerateAsync(Requests.Small(prompt: "first"));
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+        var queue = factory.Services.GetRequiredService<DiffusionApi.Jobs.IJobQueue>();
+        var gradient = Convert.ToBase64String(TestImages.Gradient());
+        var noise = Convert.ToBase64String(TestImages.Noise(64, 64));
+        var mask = Convert.ToBase64String(TestImages.LuminanceMask(64, 64, (x, _) => x < 32));
+
+        // 4 steps: strength 0.5 starts at step 2, strength 1 at step 0; a, c (img2img, step 2, different images) share a
+        // batch; b (img2img, step 0), d (text-to-image) and e (inpainting) each run apart.
+        var jobs = new (string Prompt, string? Image, double? Strength, string? Mask)[]
+        {
+            ("a", gradient, 0.5, null), ("b", gradient, 1.0, null), ("c", noise, 0.5, null), ("d", null, null, null), ("e", gradient, 0.5, mask),
+        };
+        var pending = new List<Task<HttpResponseMessage>>();
+        foreach (var (prompt, image, strength, maskImage) in jobs)
+        {
+            var body = (Dictionary<string, object?>)Requests.Small(prompt: prompt, steps: 4);
+            if (image is not null) (body["image"], body["strength"]) = (image, strength);
+            if (maskImage is not null) body["mask"] = maskImage;
+            pending.Add(client.PostGenerateAsync(body));
+            var expected = pending.Count;
+            while (queue.Stats.Depth < expected) await Task.Delay(5);
+        }
+        factory.Probe.Release();
+
+        foreach (var response in await Task.WhenAll(pending.Append(first))) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var batches = factory.Probe.Batches.Skip(1).ToArray();
+        Assert.Equal(["ac", "b", "d", "e"], batches.Select(b => string.Concat(b.Select(r => r.Prompt))));
+        var registry = factory.Services.GetRequiredService<DiffusionApi.Engine.ModelRegistry>();
+        var model = registry.StatusOf(registry.Default).Info!;
+        foreach (var batch in batches)
+            Assert.Single(batch.Select(r => DiffusionEngine.Pipelines.BatchKey.For(r, model)).Distinct());
+    }
+
+    [Fact]
     public async Task RequestForMoreImagesThanMaxBatchSize_RunsInSeveralEngineCalls()
     {
         await using var factory = Create(maxBatchSize: 2);

@@ -52,7 +52,7 @@ public sealed class S3ImageStoreTests : ImageStoreContract
         options.CreateBucket = false;
         var store = new S3ImageStore(server.CreateClient(options), options, NullLogger<S3ImageStore>.Instance);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.EnsureBucketAsync());
+        var error = await Assert.ThrowsAsync<DiffusionApi.Options.SettingException>(() => store.EnsureBucketAsync());
         Assert.Contains("Diffusion:Storage:S3:Bucket", error.Message, StringComparison.Ordinal);
     }
 }

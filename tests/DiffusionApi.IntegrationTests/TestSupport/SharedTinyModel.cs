@@ -36,4 +36,15 @@ public static class SharedTinyModel
 
     /// <summary>The tiny model exported with its text encoder's hidden_states outputs (clip skip works on it), beside <see cref="Directory"/>.</summary>
     public static string WithHiddenStates => HiddenStatesFolder.Value;
+
+    private static readonly Lazy<string> WithoutEncoderFolder = new(() =>
+    {
+        var folder = Path.Combine(Path.GetDirectoryName(Folder.Value)!, "tiny-sd-no-vae-encoder");
+        TinyModelBuilder.Write(folder, new TinyModelOptions());
+        System.IO.Directory.Delete(Path.Combine(folder, "vae_encoder"), recursive: true);
+        return folder;
+    });
+
+    /// <summary>The tiny model without vae_encoder/ (a text-to-image-only export): it cannot encode an init image.</summary>
+    public static string WithoutVaeEncoder => WithoutEncoderFolder.Value;
 }

@@ -12,7 +12,8 @@ namespace DiffusionApi.Jobs.Worker;
 /// Finishes the jobs of the batches the engine is done with: encodes each image (with its A1111 infotext), puts it in
 /// the <see cref="IImageStore"/> and completes the job with the image ids. It runs beside the engine loop, fed through
 /// a bounded hand-off, so encoding and storing batch n overlap the UNet work of batch n+1. Images of a job whose result
-/// the store refuses (its lease was lost) or that fails half-way are deleted again: nothing half-written stays.
+/// the store refuses (its lease was lost) or that fails half-way are deleted again: nothing half-written stays. A
+/// failure answers the client with the stage and the job id, never the exception's text (it names server paths).
 /// Concurrency: one loop (<see cref="RunAsync"/>) per worker.
 /// </summary>
 public sealed partial class JobFinisher(HeldJobs held, IImageStore store, TimeProvider time, ILogger<JobFinisher> logger)
@@ -43,6 +44,7 @@ public sealed partial class JobFinisher(HeldJobs held, IImageStore store, TimePr
             return;
         }
         var stored = new List<JobImageRef>(images.Length);
+        var stage = "encoding";
         try
         {
             abort.ThrowIfCancellationRequested();
@@ -53,10 +55,12 @@ public sealed partial class JobFinisher(HeldJobs held, IImageStore store, TimePr
             foreach (var image in images)
             {
                 byte[] bytes;
+                stage = "encoding";
                 using (ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.ImageEncodeSpan, ActivityKind.Internal, parent))
                 {
                     bytes = ImageEncoder.Encode(image, spec.OutputFormat, InfoText.Format(image.Request, sampler, model.Name), spec.OutputQuality);
                 }
+                stage = "storing";
                 using (ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.StorageSpan, ActivityKind.Internal, parent))
                 {
                     stored.Add(new JobImageRef(image.Seed, await store.PutAsync(job.Job.Id, bytes, contentType, abort), contentType));
@@ -80,7 +84,9 @@ public sealed partial class JobFinisher(HeldJobs held, IImageStore store, TimePr
         {
             LogJobFailed(logger, job.Job.Id, ex);
             await DeleteAsync(stored);
-            await held.FinishAsync(job, JobOutcome.Failed($"encoding or storing the image failed: {ex.Message}"));
+            // The client gets the stage, not the exception's message: an I/O error names server paths. The log has it all.
+            var failure = $"{stage} image {stored.Count + 1} of {images.Length} failed; the service log has the cause under job {job.Job.Id}";
+            await held.FinishAsync(job, JobOutcome.Failed(failure));
         }
     }
 
