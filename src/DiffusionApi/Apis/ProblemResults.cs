@@ -58,6 +58,7 @@ public static class ProblemResults
     public static ProblemHttpResult ForUnfinishedJob(HttpContext context, JobSnapshot job) => job switch
     {
         { State: JobState.Failed, Failure: { Aborted: true } failure } => Unavailable(context, failure.Message),
+        { State: JobState.Failed, Failure: { TimedOut: true } failure } => TypedResults.Problem(failure.Message, statusCode: StatusCodes.Status504GatewayTimeout, title: "Job timed out"),
         { State: JobState.Failed, Failure: { } failure } => TypedResults.Problem(failure.Message, statusCode: StatusCodes.Status500InternalServerError, title: "Image generation failed"),
         { State: JobState.Cancelled } => Cancelled(),
         _ => TypedResults.Problem("an unexpected error occurred", statusCode: StatusCodes.Status500InternalServerError),

@@ -1,4 +1,7 @@
+using System.Globalization;
 using DiffusionApi.Engine;
+using DiffusionApi.Options;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -20,8 +23,24 @@ public static class HealthExtensions
     public static WebApplication MapServiceHealthChecks(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithTags("Health");
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) }).WithTags("Health");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteReadinessAsync })
+            .WithTags("Health");
         return app;
+    }
+
+    /// <summary>
+    /// The default body (the status as text), plus Retry-After while draining: a load balancer or client that reads it
+    /// knows when to look again (another replica, or this one after a restart), as the 503s for new jobs say too.
+    /// </summary>
+    private static Task WriteReadinessAsync(HttpContext context, HealthReport report)
+    {
+        if (report.Status != HealthStatus.Healthy && context.RequestServices.GetRequiredService<ModelRegistry>().IsDraining)
+        {
+            var seconds = context.RequestServices.GetRequiredService<IOptions<QueueOptions>>().Value.RetryAfterSeconds;
+            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        }
+        context.Response.ContentType = "text/plain";
+        return context.Response.WriteAsync(report.Status.ToString());
     }
 
     private sealed class ModelReadinessCheck(ModelRegistry host) : IHealthCheck

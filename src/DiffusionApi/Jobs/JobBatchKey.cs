@@ -21,4 +21,14 @@ public static class JobBatchKey
     /// checks this first, so a validated spec never throws here.</exception>
     public static string For(GenerationSpec spec, ModelInfo model) =>
         $"{BatchKey.For(spec.ToEngineRequest(0), model)}/model={spec.Model}";
+
+    /// <summary>
+    /// The key as <see cref="For"/> makes it, and the denoising steps the job's progress will count to
+    /// (<see cref="BatchKey.StepsThatRun"/>: PNDM's warm-up step included), from one reading of the prompt.
+    /// </summary>
+    public static (string Key, int TotalSteps) Describe(GenerationSpec spec, ModelInfo model)
+    {
+        var key = BatchKey.For(spec.ToEngineRequest(0), model);
+        return ($"{key}/model={spec.Model}", key.StepsThatRun(model.SchedulerConfig));
+    }
 }

@@ -26,9 +26,19 @@ public sealed record JobDescriptor(
     string? IdempotencyKey,
     JobKind Kind)
 {
-    /// <summary>A new job for <paramref name="spec"/>, batched under <paramref name="batchKey"/> (<see cref="JobBatchKey.For"/>), in the trace context of the current activity.</summary>
-    public static JobDescriptor Create(GenerationSpec spec, string batchKey, JobKind kind, string? idempotencyKey, TimeProvider time) =>
-        new("job_" + Guid.NewGuid().ToString("N"), spec, spec.Model, batchKey, CurrentTraceParent(), time.GetUtcNow(), idempotencyKey, kind);
+    /// <summary>
+    /// The denoising steps its progress counts to, known at admission (<see cref="JobBatchKey.Describe"/>: PNDM's warm-up
+    /// step included), so that <c>total_steps</c> does not change when the job starts.
+    /// </summary>
+    public int TotalSteps { get; init; }
+
+    /// <summary>A new job for <paramref name="spec"/>, batched under <paramref name="batchKey"/> (<see cref="JobBatchKey.For"/>), in the trace context of the current activity;
+    /// <paramref name="totalSteps"/> is what its progress counts to (the spec's steps when not given).</summary>
+    public static JobDescriptor Create(GenerationSpec spec, string batchKey, JobKind kind, string? idempotencyKey, TimeProvider time, int? totalSteps = null) =>
+        new("job_" + Guid.NewGuid().ToString("N"), spec, spec.Model, batchKey, CurrentTraceParent(), time.GetUtcNow(), idempotencyKey, kind)
+        {
+            TotalSteps = totalSteps ?? spec.Steps,
+        };
 
     private static string? CurrentTraceParent() =>
         Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? activity.Id : null;

@@ -85,16 +85,17 @@ public sealed partial class JobService(
         var (model, modelErrors, unavailable) = await DescribeModelAsync(spec.Model, "model", cancelWhen);
         if (model is null) return new(null, modelErrors, unavailable);
         string batchKey;
+        int totalSteps;
         try
         {
-            batchKey = JobBatchKey.For(spec, model);
+            (batchKey, totalSteps) = JobBatchKey.Describe(spec, model);
         }
         catch (ArgumentException ex)
         {
             // The validator checks the key first (GenerationRequestValidator.CheckEngineKey); this is only a safety net.
             return new(null, GenerationRequestValidator.EngineKeyErrors(ex), null);
         }
-        var job = JobDescriptor.Create(spec, batchKey, kind, idempotencyKey, time);
+        var job = JobDescriptor.Create(spec, batchKey, kind, idempotencyKey, time, totalSteps);
         var outcome = await queue.EnqueueAsync(job);
         using var scope = logger.BeginScope(JobTrace.LogScope(job));
         switch (outcome.Result)

@@ -6,7 +6,7 @@ namespace DiffusionApi.Jobs;
 /// <param name="Job">What was asked for.</param>
 /// <param name="State">Where it is in its life (see <see cref="JobState"/>).</param>
 /// <param name="Step">Denoising steps done in the current attempt.</param>
-/// <param name="TotalSteps">Denoising steps in all (the spec's steps until the engine reports its own count).</param>
+/// <param name="TotalSteps">Denoising steps in all (<see cref="JobDescriptor.TotalSteps"/>, fixed at admission).</param>
 /// <param name="CancelRequested">A client asked to cancel; a worker running the job stops it.</param>
 /// <param name="Owner">The worker holding the job while Running, else null.</param>
 /// <param name="Attempt">How many times a worker started the job (0 while never started).</param>
@@ -34,7 +34,8 @@ public sealed record JobImageRef(ulong Seed, string ImageId, string ContentType)
 /// True when the service stopped (or could not load its model) before the job finished: a retry elsewhere may succeed,
 /// so a waiting client gets 503 + Retry-After. False when the engine or the image store failed on this job (500).
 /// </param>
-public sealed record JobFailure(string Message, bool Aborted);
+/// <param name="TimedOut">True when the job ran past <c>Diffusion:Limits:MaxJobSeconds</c> and was stopped (504).</param>
+public sealed record JobFailure(string Message, bool Aborted, bool TimedOut = false);
 
 /// <summary>
 /// Who may write a running job: the worker (<paramref name="Owner"/>) that leased it for <paramref name="Attempt"/>.
@@ -48,6 +49,8 @@ public sealed record JobOutcome(JobState State, IReadOnlyList<JobImageRef>? Imag
     public static JobOutcome Succeeded(IReadOnlyList<JobImageRef> images) => new(JobState.Succeeded, images);
 
     public static JobOutcome Failed(string message, bool aborted = false) => new(JobState.Failed, Failure: new JobFailure(message, aborted));
+
+    public static JobOutcome TimedOut(string message) => new(JobState.Failed, Failure: new JobFailure(message, Aborted: false, TimedOut: true));
 
     public static JobOutcome Cancelled { get; } = new(JobState.Cancelled);
 }

@@ -51,6 +51,12 @@ public sealed class LimitsOptions : IValidatableObject
     /// </summary>
     [Range(64, 268_435_456)] public long MaxImagePixels { get; set; } = 4096 * 4096;
 
+    /// <summary>
+    /// Longest a job may run on the engine, counted from when its batch starts; past it the job is stopped and its client
+    /// answered 504 (a runaway job cannot hold the worker for ever). Generous by default: far above any sane request.
+    /// </summary>
+    [Range(1, 7 * 24 * 3600)] public int MaxJobSeconds { get; set; } = 1800;
+
     /// <summary>The body limit of an endpoint that takes images: <see cref="MaxRequestBodyBytes"/> plus an init image and a mask as base64.</summary>
     public long MaxBodyBytesWithImages => MaxRequestBodyBytes + 2 * ((MaxImageBytes + 2) / 3 * 4);
 

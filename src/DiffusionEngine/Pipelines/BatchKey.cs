@@ -62,6 +62,21 @@ public readonly record struct BatchKey(int Width, int Height, int Steps, string 
     }
 
     /// <summary>
+    /// The denoising steps a request with this key runs, which its progress reports count to
+    /// (<see cref="StepProgress.TotalSteps"/>): the schedule's length less <see cref="FirstStep"/>. The schedule may be
+    /// longer than <see cref="Steps"/> (PNDM's PLMS warm-up adds one: 20 steps run 21), so a job can show the total
+    /// its progress will reach before it starts.
+    /// </summary>
+    /// <param name="config">The model's scheduler configuration (<see cref="ModelInfo.SchedulerConfig"/>).</param>
+    public int StepsThatRun(SchedulerConfig config)
+    {
+        if (!SchedulerFactory.TryResolve(Scheduler, out var info)) return Steps - FirstStep;
+        var scheduler = SchedulerFactory.Create(info, config);
+        scheduler.SetTimesteps(Steps);
+        return scheduler.Timesteps.Count - FirstStep;
+    }
+
+    /// <summary>
     /// diffusers' <c>get_timesteps</c>: <c>init_timestep = min(⌊steps·strength⌋, steps)</c> steps run, starting at index
     /// <c>steps − init_timestep</c> of the schedule.
     /// </summary>

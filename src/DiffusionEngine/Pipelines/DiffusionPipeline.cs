@@ -183,6 +183,7 @@ public sealed class DiffusionPipeline : IDisposable
             Kind = kind,
             Capabilities = capabilities.AsReadOnly(),
             Defaults = new ModelDefaults(width, height, steps, guidance, defaultScheduler),
+            SchedulerConfig = components.SchedulerConfig,
             Prompts = new PromptReader(components.Tokenizer, components.Tokenizer2, options.MaxPromptChunks, components.FixedPromptChunks,
                 components.MaxClipSkip, components.ClipSkipUnavailable),
         };

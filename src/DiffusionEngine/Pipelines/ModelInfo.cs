@@ -23,6 +23,9 @@ public sealed record ModelInfo(string Name, string Directory, string DefaultSche
     /// </summary>
     public PromptReader? Prompts { get; init; }
 
+    /// <summary>The model's scheduler_config.json: how long a schedule is (<see cref="BatchKey.StepsThatRun"/>) depends on it.</summary>
+    public Schedulers.SchedulerConfig SchedulerConfig { get; init; } = Schedulers.SchedulerConfig.Empty;
+
     /// <summary>Whether <paramref name="mode"/> is one of <see cref="Capabilities"/>.</summary>
     public bool Supports(GenerationMode mode)
     {

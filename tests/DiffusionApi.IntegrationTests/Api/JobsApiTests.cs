@@ -74,6 +74,27 @@ public sealed class JobsApiTests
     }
 
     [Fact]
+    public async Task TotalSteps_IsKnownWhileQueued_AndDoesNotChangeWhenTheJobRunsOrEnds()
+    {
+        // The tiny model's PNDM (skip_prk_steps) runs one warm-up step more than asked: 3 steps report 4.
+        await using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["Diffusion:Batching:MaxBatchSize"] = "1" });
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        var location = (await client.PostAsJsonAsync("/v1/jobs", Requests.Small(steps: 3))).Headers.Location!.ToString();
+        var queued = await client.GetFromJsonAsync<JsonElement>(location);
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+        var running = await WaitForStatusAsync(client, location, "running");
+        factory.Probe.Release();
+        var done = await WaitForStatusAsync(client, location, "succeeded");
+
+        int[] totals = [TotalSteps(queued), TotalSteps(running), TotalSteps(done)];
+        Assert.Equal([4, 4, 4], totals);
+        Assert.Equal(4, done.GetProperty("progress").GetProperty("step").GetInt32());
+    }
+
+    private static int TotalSteps(JsonElement status) => status.GetProperty("progress").GetProperty("total_steps").GetInt32();
+
+    [Fact]
     public async Task Events_StreamQueuedProgressAndCompleted()
     {
         await using var factory = new DiffusionApiFactory();

@@ -62,6 +62,7 @@ public sealed class GracefulShutdownTests
         Assert.Equal(TimeSpan.FromSeconds(9), rejected.Headers.RetryAfter?.Delta);
         Assert.Contains("shutting down", (await rejected.ReadProblemAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(9), ready.Headers.RetryAfter?.Delta);
         Assert.Equal(HttpStatusCode.OK, (await running).StatusCode); // accepted before SIGTERM: it finishes
         Assert.True(await service.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the service did not exit");
         Assert.Equal(0, service.ExitCode);

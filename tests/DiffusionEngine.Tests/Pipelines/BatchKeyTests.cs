@@ -35,6 +35,16 @@ public sealed class BatchKeyTests(TinyTokenizers tokenizers) : IClassFixture<Tin
     }
 
     [Fact]
+    public void StepsThatRun_CountsPndmsWarmUpStep_AndLeavesOutTheStepsStrengthSkips()
+    {
+        var plms = DiffusionEngine.Schedulers.SchedulerConfig.Empty.With("skip_prk_steps", true);
+
+        Assert.Equal(21, BatchKey.For(Request, Sd).StepsThatRun(plms));
+        Assert.Equal(20, BatchKey.For(Request with { Scheduler = "euler" }, Sd).StepsThatRun(plms));
+        Assert.Equal(11, new BatchKey(512, 768, 20, "pndm", GenerationMode.ImageToImage, FirstStep: 10, true).StepsThatRun(plms));
+    }
+
+    [Fact]
     public void For_GuidanceAtMostOne_HasNoUnconditionalPass()
     {
         Assert.False(BatchKey.For(Request with { GuidanceScale = 1f }, Sd).UnconditionalPass);

@@ -197,7 +197,7 @@ public sealed class InMemoryJobStore(JobRetention retention, TimeProvider time) 
         public JobDescriptor Job { get; } = job;
         public JobState State { get; set; } = JobState.Queued;
         public int Step { get; set; }
-        public int TotalSteps { get; set; } = job.Spec.Steps;
+        public int TotalSteps { get; set; } = job.TotalSteps;
         public bool CancelRequested { get; set; }
         public string? Owner { get; set; }
         public int Attempt { get; set; }

@@ -61,7 +61,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IAsyncDisposable
         if (_stopped) return new(EnqueueResult.Draining, null);
         var reply = (RedisResult[])(await EvalAsync(RedisJobScripts.Submit,
             job.Id, JobJson.Serialize(job), _settings.StreamKey(job.Model), job.BatchKey, Text(job.Spec.Count), job.Kind.ToString(),
-            Text(job.Spec.Steps), job.IdempotencyKey ?? "", Text(_settings.Capacity)))!;
+            Text(job.TotalSteps), job.IdempotencyKey ?? "", Text(_settings.Capacity)))!;
         switch (reply[0].ToString())
         {
             case "dup":

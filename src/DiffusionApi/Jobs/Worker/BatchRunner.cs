@@ -23,10 +23,12 @@ public sealed partial class BatchRunner(
     JobLifecycle lifecycle,
     DiffusionMetrics metrics,
     IOptions<BatchingOptions> batching,
+    IOptions<LimitsOptions> limits,
     TimeProvider time,
     ILogger<BatchRunner> logger)
 {
     private readonly int _maxBatchSize = batching.Value.MaxBatchSize;
+    private readonly int _maxJobSeconds = limits.Value.MaxJobSeconds;
 
     /// <returns>The generated batch, or null when no job of it is left to finish (none started, cancelled, failed, given back).</returns>
     public async Task<FinishedBatch?> RunAsync(IReadOnlyList<LeasedJob> batch, CancellationToken abort)
@@ -55,8 +57,10 @@ public sealed partial class BatchRunner(
         activity?.SetTag("diffusion.batch.jobs", jobs.Count);
         activity?.SetTag("diffusion.batch.images", requests.Count);
 
-        // 3. The engine stops early only when every job of the batch is stopping, or the service gives up.
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        // 3. The engine stops early only when every job of the batch is stopping, the service gives up, or the batch
+        // runs past Diffusion:Limits:MaxJobSeconds (its jobs started together, so the batch's deadline is theirs).
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(_maxJobSeconds), time);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(abort, deadline.Token);
         var stillWanted = jobs.Count;
         var registrations = new List<CancellationTokenRegistration>(jobs.Count);
         foreach (var job in jobs)
@@ -83,9 +87,12 @@ public sealed partial class BatchRunner(
         catch (Exception) when (cancel.IsCancellationRequested)
         {
             // Cancelled between steps (OperationCanceledException) or inside an ORT run (RunOptions.Terminate makes ORT throw its own error).
+            var timedOut = deadline.IsCancellationRequested && !abort.IsCancellationRequested;
+            if (timedOut) LogJobsTimedOut(logger, string.Join(",", jobs.Select(j => j.Job.Id)), _maxJobSeconds);
             foreach (var job in jobs)
             {
                 if (abort.IsCancellationRequested) await held.ReleaseAsync(job);
+                else if (timedOut && !job.Stopping.IsCancellationRequested) await held.FinishAsync(job, JobOutcome.TimedOut(TimedOutMessage));
                 else await held.FinishAsync(job, JobOutcome.Cancelled);
             }
             return null;
@@ -133,6 +140,12 @@ public sealed partial class BatchRunner(
         foreach (var job in jobs) await held.FinishAsync(job, JobOutcome.Failed(failure));
         return null;
     }
+
+    private string TimedOutMessage =>
+        $"the job ran longer than Diffusion:Limits:MaxJobSeconds ({_maxJobSeconds} s) allows and was stopped; ask for fewer steps, images or pixels";
+
+    [LoggerMessage(3, LogLevel.Warning, "Jobs {JobIds} ran past Diffusion:Limits:MaxJobSeconds ({MaxJobSeconds} s) and were stopped")]
+    private static partial void LogJobsTimedOut(ILogger logger, string jobIds, int maxJobSeconds);
 
     [LoggerMessage(1, LogLevel.Information, "Job {JobId} started in a batch of {BatchJobs} jobs after {QueueWaitMs:F1} ms in the queue")]
     private static partial void LogJobStarted(ILogger logger, string jobId, int batchJobs, double queueWaitMs);
