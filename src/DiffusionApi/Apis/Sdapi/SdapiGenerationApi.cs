@@ -33,7 +33,26 @@ public static class SdapiGenerationApi
             .Produces<SdapiValidationError>(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.MapPost("/img2img", Img2Img).WithName("SdapiImg2Img")
+            .WithMetadata(new SdapiErrors())
+            .Accepts<Img2ImgRequest>("application/json")
+            .AcceptsImages()
+            .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
+            .WithSummary("A1111 img2img and inpainting: one init image (base64 or data URL), denoising_strength, mask (white repaints), mask_blur; every A1111 field accepted with its default; a feature we do not have is a 422 naming the field")
+            .Produces<SdapiImagesResponse>()
+            .Produces<SdapiValidationError>(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
+    }
+
+    public static async Task<IResult> Img2Img(HttpContext context, JobService jobs, SdapiCheckpoint checkpoint, IImageStore store, SdapiCallerJobs callers,
+        IOptions<LimitsOptions> limits, IOptions<PromptsOptions> prompts, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TimeProvider time)
+    {
+        var body = await context.Request.ReadFromJsonAsync<Img2ImgRequest>(json.Value.SerializerOptions, context.RequestAborted);
+        return await GenerateAsync(body!, context, jobs, checkpoint, store, callers, limits.Value, prompts.Value, json.Value.SerializerOptions, time,
+            denoisingStrength: body!.DenoisingStrength ?? SdapiRequestReader.DefaultDenoisingStrength);
     }
 
     public static async Task<IResult> Txt2Img(HttpContext context, JobService jobs, SdapiCheckpoint checkpoint, IImageStore store, SdapiCallerJobs callers,
@@ -93,7 +112,9 @@ public static class SdapiGenerationApi
             }
         }
 
-        var parameters = JsonSerializer.SerializeToElement(request, request.GetType(), json);
+        // A1111 leaves the uploads out of the echoed parameters unless include_init_images asks for them.
+        var echoed = request is Img2ImgRequest { IncludeInitImages: not true } img2img ? img2img with { InitImages = null, Mask = null } : request;
+        var parameters = JsonSerializer.SerializeToElement(echoed, echoed.GetType(), json);
         // The job's own spec: with an Idempotency-Key seen before, that earlier job (and its seeds) answers.
         var infoText = SdapiInfo.Create(job.Job.Spec, info, reading.BatchSize, timestamp, denoisingStrength);
         // Interrupted or skipped by the caller (/sdapi/v1/interrupt, /skip): A1111 answers with what it has; we have no image yet.
