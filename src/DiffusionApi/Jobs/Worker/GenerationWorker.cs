@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using DiffusionApi.Engine;
+using DiffusionApi.Extensions;
 using DiffusionApi.Options;
 using Microsoft.Extensions.Options;
 
@@ -90,7 +91,20 @@ public sealed partial class GenerationWorker(
         {
             while (await queue.LeaseBatchAsync(held.WorkerId, _limits, abort) is { } batch)
             {
-                if (await runner.RunAsync(batch, abort) is not { } done) continue;
+                FinishedBatch? done;
+                try
+                {
+                    done = await runner.RunAsync(batch, abort);
+                }
+                catch (Exception ex) when (BackendUnavailableHandler.IsBackendUnavailable(ex))
+                {
+                    // Redis went away mid-batch: the service keeps running and leases again once it is back; these
+                    // jobs' leases run out and the reaper retries them (nothing this worker wrote half is kept).
+                    LogBackendLost(logger, batch.Count, ex);
+                    foreach (var job in batch) await held.AbandonAsync(job);
+                    continue;
+                }
+                if (done is null) continue;
                 try
                 {
                     await handOff.Writer.WriteAsync(done, abort);
@@ -155,4 +169,7 @@ public sealed partial class GenerationWorker(
 
     [LoggerMessage(2, LogLevel.Information, "Queue drained; worker stopped")]
     private static partial void LogDrained(ILogger logger);
+
+    [LoggerMessage(3, LogLevel.Warning, "The job backend became unreachable during a batch of {JobCount} jobs; they are left to their leases' expiry")]
+    private static partial void LogBackendLost(ILogger logger, int jobCount, Exception exception);
 }
