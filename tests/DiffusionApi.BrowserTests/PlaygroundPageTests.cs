@@ -23,8 +23,8 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
         Assert.DoesNotContain("unsafe-inline", policy, StringComparison.Ordinal);
         Assert.Equal("tiny-sd", await page.EvaluateAsync<string>("document.querySelector('#model').value"));
         Assert.Equal("pndm", await page.EvaluateAsync<string>("document.querySelector('#scheduler').value"));
-        // The model's defaults (GET /v1/models) fill the form.
-        Assert.Equal(["512", "512", "20", "7.5"], await page.EvaluateAsync<string[]>("['#width', '#height', '#steps', '#guidance'].map(s => document.querySelector(s).value)"));
+        // The model's defaults (GET /v1/models: the tiny model's native 256², 20 steps, 7.5) fill the form.
+        Assert.Equal(["256", "256", "20", "7.5"], await page.EvaluateAsync<string[]>("['#width', '#height', '#steps', '#guidance'].map(s => document.querySelector(s).value)"));
         Assert.True(await page.EvaluateAsync<int>("document.querySelectorAll('#scheduler option').length") >= 10);
         Assert.Contains("tiny-sd", await page.TextAsync("#service-info"), StringComparison.Ordinal);
         Assert.True(await page.EvaluateAsync<bool>("document.querySelector('#api-key-field').hidden"), "no keys are configured, yet the key field shows");
@@ -299,6 +299,9 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
         await using var page = await fixture.OpenPageAsync(Home, new ViewPortOptions { Width = 1280, Height = 860 });
         await page.WaitForDiscoveryAsync();
         await page.FillRequestAsync("a lighthouse on a cliff at dusk, watercolor", size: 128, steps: 12, count: 4, seed: "20240607", negativePrompt: "blurry");
+        // An init image with a painted mask, so the picture shows the inpainting controls at work.
+        await page.UploadInitImageAsync(TestImages.Gradient(128, 128), 128);
+        await page.PaintStrokeAsync((0.2m, 0.25m), (0.8m, 0.7m));
 
         await page.GenerateAsync(images: 4);
 

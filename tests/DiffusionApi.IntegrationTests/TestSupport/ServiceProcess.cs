@@ -28,6 +28,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public Uri BaseAddress { get; }
     public string DataDirectory { get; }
     public bool HasExited => _process.HasExited;
+    public int ProcessId => _process.Id;
     public int ExitCode => _process.ExitCode;
 
     public string Output
@@ -80,6 +81,13 @@ public sealed class ServiceProcess : IAsyncDisposable
     public void Terminate()
     {
         if (kill(_process.Id, 15) != 0) throw new InvalidOperationException($"kill failed: {Marshal.GetLastWin32Error()}");
+    }
+
+    /// <summary>Kills the process the hard way (SIGKILL, as a node that dies): nothing of it runs any more afterwards.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
     }
 
     public async Task<bool> WaitForExitAsync(TimeSpan timeout)

@@ -22,6 +22,7 @@ public static class SdapiRequestReader
     {
         CheckUnsupported(request, errors);
         if (request is Txt2ImgRequest txt2img) CheckHiresFix(txt2img, errors);
+        var images = request is Img2ImgRequest img2img ? ReadImages(img2img, errors) : null;
 
         // Samplers: sampler_name, else the deprecated sampler_index (as A1111's API does), else the model's own.
         string? scheduler = null;
@@ -45,8 +46,9 @@ public static class SdapiRequestReader
             switch (key)
             {
                 case SdapiOptions.Checkpoint:
+                    // The caller chose the model by it (SdapiCheckpoint) before reading the rest against that model.
                     if (value.ValueKind != JsonValueKind.String || !NamesModel(value.GetString()!, model))
-                        errors.Add(field, $"{SdapiOptions.Checkpoint} must name the loaded model '{SdapiOptions.TitleOf(model)}' (GET /sdapi/v1/sd-models) but was {value.GetRawText()}");
+                        errors.Add(field, $"{SdapiOptions.Checkpoint} must name the model '{SdapiOptions.TitleOf(model)}' (GET /sdapi/v1/sd-models) but was {value.GetRawText()}");
                     break;
                 case SdapiOptions.ClipSkip:
                     if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var skip)) clipSkip = skip;
@@ -98,6 +100,9 @@ public static class SdapiRequestReader
             Seed = request.Seed is >= 0 ? (ulong)request.Seed.Value : null,
             ClipSkip = clipSkip,
             Rng = rng == "NV" ? "gpu" : null,
+            Image = images?.Image,
+            Mask = images?.Mask,
+            Strength = images?.Strength,
         };
         var spec = GenerationRequestValidator.Validate(v1, limits, model, RandomSeed, out var found, prompts);
         foreach (var (field, messages) in found)
@@ -114,6 +119,7 @@ public static class SdapiRequestReader
             SubseedStrength = (float)strength,
             SeedResizeFromWidth = resizeW,
             SeedResizeFromHeight = resizeH,
+            MaskBlur = images?.Mask is null ? 0 : images.MaskBlur,
         };
         return new Reading(spec, request.SendImages ?? true, request.SaveImages ?? false, Math.Max(batchSize, 1));
     }
@@ -159,6 +165,89 @@ public static class SdapiRequestReader
             errors.Add("denoising_strength", $"denoising_strength must be between 0 and 1 but was {Format(denoising)}");
     }
 
+    /// <summary>What an img2img body asks for beside the shared fields.</summary>
+    private sealed record Img2ImgImages(string? Image, string? Mask, double Strength, int MaskBlur);
+
+    /// <summary>A1111's default denoising_strength for img2img.</summary>
+    public const double DefaultDenoisingStrength = 0.75;
+
+    /// <summary>
+    /// The init image, mask and their options. Mask options matter only with a mask (as in A1111, where every client
+    /// sends them with their defaults). What the masked area starts from is fixed by the engine: the original image
+    /// noised to the strength's level below strength 1 (inpainting_fill 1, "original"), pure noise at 1 (2, "latent
+    /// noise", which 1 also means there: A1111's original noised at the largest sigma is noise to within its last bits).
+    /// </summary>
+    private static Img2ImgImages ReadImages(Img2ImgRequest request, SdapiErrors errors)
+    {
+        string? image = null;
+        switch (request.InitImages)
+        {
+            case null or []: errors.Add("init_images", "init_images is required: one image as base64 or a data URL (data:image/png;base64,…)"); break;
+            case [var only]: image = only; break;
+            case var many: errors.Add("init_images", $"one init image per request is supported but {many.Length} were sent; send one (several requests for several images)"); break;
+        }
+        var strength = request.DenoisingStrength ?? DefaultDenoisingStrength;
+        switch (request.ResizeMode)
+        {
+            case null or 0: break;
+            case 1 or 2 or 3:
+                errors.Add("resize_mode", $"resize_mode {request.ResizeMode} ({ResizeModeName(request.ResizeMode.Value)}) is not supported; send 0 (just resize: the image is resized to width×height)");
+                break;
+            default: errors.Add("resize_mode", $"resize_mode must be 0 (just resize) but was {request.ResizeMode}"); break;
+        }
+        if (request.InitialNoiseMultiplier is { } multiplier && multiplier != 1)
+            errors.Add("initial_noise_multiplier", $"initial_noise_multiplier must be 1 (the noise as drawn) but was {Format(multiplier)}");
+        if (!string.IsNullOrEmpty(request.LatentMask)) errors.Add("latent_mask", "a separate latent_mask is not supported; send null (the mask is used for both)");
+
+        var mask = string.IsNullOrEmpty(request.Mask) ? null : request.Mask;
+        var blur = 0;
+        if (mask is not null)
+        {
+            // A1111: mask_blur, when sent, sets both mask_blur_x and mask_blur_y.
+            if (request.MaskBlur is { } both) blur = both;
+            else if (request.MaskBlurX is { } x && request.MaskBlurY is { } y && x != y)
+                errors.Add("mask_blur_x", $"mask_blur_x and mask_blur_y must be equal (one Gaussian blur) but were {x} and {y}");
+            else blur = request.MaskBlurX ?? request.MaskBlurY ?? 4;
+            if (blur is < 0 or > 64) errors.Add(request.MaskBlur is null ? "mask_blur_x" : "mask_blur", $"mask_blur must be between 0 and 64 pixels but was {blur}");
+            if (request.MaskRound == false) errors.Add("mask_round", "mask_round false (a soft inpainting mask) is not supported; send true");
+            switch (request.InpaintingFill)
+            {
+                case null or 1: break;
+                case 2 when strength >= 1: break;
+                case 0 or 2 or 3:
+                    errors.Add("inpainting_fill", $"inpainting_fill {request.InpaintingFill} ({FillName(request.InpaintingFill.Value)}) is not supported: the masked area starts from the original image " +
+                        "noised to denoising_strength's level (1, original), or from pure noise at denoising_strength 1 (where 2, latent noise, is the same); send 1");
+                    break;
+                default: errors.Add("inpainting_fill", $"inpainting_fill must be 0 to 3 but was {request.InpaintingFill}"); break;
+            }
+            if (request.InpaintFullRes == true)
+                errors.Add("inpaint_full_res", "inpaint_full_res true (\"only masked\": a crop around the mask at full resolution) is not supported; send false (\"whole picture\")");
+            if (request.InpaintFullResPadding is < 0) errors.Add("inpaint_full_res_padding", $"inpaint_full_res_padding must be at least 0 but was {request.InpaintFullResPadding}");
+            switch (request.InpaintingMaskInvert)
+            {
+                case null or 0: break;
+                case 1: errors.Add("inpainting_mask_invert", "inpainting_mask_invert 1 (repaint the black area) is not supported; invert the mask and send 0"); break;
+                default: errors.Add("inpainting_mask_invert", $"inpainting_mask_invert must be 0 but was {request.InpaintingMaskInvert}"); break;
+            }
+        }
+        return new Img2ImgImages(image, mask, strength, blur);
+    }
+
+    private static string ResizeModeName(int mode) => mode switch
+    {
+        1 => "crop and resize",
+        2 => "resize and fill",
+        _ => "just resize (latent upscale)",
+    };
+
+    private static string FillName(int fill) => fill switch
+    {
+        0 => "fill",
+        1 => "original",
+        2 => "latent noise",
+        _ => "latent nothing",
+    };
+
     // s_tmin/s_tmax only matter with churn; hr_* only with enable_hr; A1111's defaults for both are sent by every client.
     private static void CheckHiresFix(Txt2ImgRequest request, SdapiErrors errors)
     {
@@ -203,6 +292,8 @@ public static class SdapiRequestReader
         "clip_skip" => "override_settings." + SdapiOptions.ClipSkip,
         "model" => "override_settings." + SdapiOptions.Checkpoint,
         "rng" => "override_settings." + SdapiOptions.RandnSource,
+        "image" => "init_images",
+        "strength" => "denoising_strength",
         _ => field,
     };
 

@@ -1,13 +1,15 @@
 using System.Threading.Channels;
 using DiffusionApi.Engine;
+using DiffusionApi.Extensions;
 using DiffusionApi.Options;
 using Microsoft.Extensions.Options;
 
 namespace DiffusionApi.Jobs.Worker;
 
 /// <summary>
-/// The worker's loop and its life: once <see cref="EngineStartup"/> has the model ready, it leases batch after batch
-/// from the <see cref="IJobQueue"/>, runs each with the <see cref="BatchRunner"/> and hands it to the
+/// The worker's loop and its life: once <see cref="EngineStartup"/> has the start-up models ready, it leases batch after
+/// batch from the <see cref="IJobQueue"/> (each batch of one model), runs each with the <see cref="BatchRunner"/> on its
+/// model (loaded on demand by the <see cref="ModelRegistry"/>) and hands it to the
 /// <see cref="JobFinisher"/> through a one-batch hand-off (encoding and storing batch n overlap the engine work of
 /// batch n+1; a slow store holds the engine back by one batch at most), while <see cref="HeldJobs"/> renews the leases.
 /// On host stop it drains: the queue stops taking jobs, and what was accepted runs until shortly before the host's
@@ -24,7 +26,7 @@ public sealed partial class GenerationWorker(
     BatchRunner runner,
     JobFinisher finisher,
     JobLifecycle lifecycle,
-    ModelHost host,
+    ModelRegistry registry,
     IOptions<BatchingOptions> batching,
     IOptions<NodeOptions> node,
     IHostApplicationLifetime lifetime,
@@ -70,16 +72,15 @@ public sealed partial class GenerationWorker(
         var abort = _abort.Token;
         if (node.Value.IsApiOnly)
         {
-            // Diffusion:Node:Role=Api: requests are validated against the model's description and queued for the
+            // Diffusion:Node:Role=Api: requests are validated against the models' descriptions and queued for the
             // worker nodes; the drain above still applies (503 for new jobs, readiness off).
             if (await startup.DescribeAsync(abort) is not null) queue.StopAccepting();
             return;
         }
-        var (engine, failure) = await startup.LoadAsync(abort);
-        if (engine is null)
+        if (await startup.LoadAsync(abort) is { } failure)
         {
             queue.StopAccepting();
-            await FailUnservedAsync(failure!);
+            await FailUnservedAsync(failure);
             return;
         }
 
@@ -93,7 +94,20 @@ public sealed partial class GenerationWorker(
             // Checked before each lease: once the service gives up, a job just given back must not be leased again.
             while (!abort.IsCancellationRequested && await queue.LeaseBatchAsync(held.WorkerId, _limits, abort) is { } batch)
             {
-                if (await runner.RunAsync(engine, batch, abort) is not { } done) continue;
+                FinishedBatch? done;
+                try
+                {
+                    done = await runner.RunAsync(batch, abort);
+                }
+                catch (Exception ex) when (BackendUnavailableHandler.IsBackendUnavailable(ex))
+                {
+                    // Redis went away mid-batch: the service keeps running and leases again once it is back; these
+                    // jobs' leases run out and the reaper retries them (nothing this worker wrote half is kept).
+                    LogBackendLost(logger, batch.Count, ex);
+                    foreach (var job in batch) await held.AbandonAsync(job);
+                    continue;
+                }
+                if (done is null) continue;
                 try
                 {
                     await handOff.Writer.WriteAsync(done, abort);
@@ -148,8 +162,8 @@ public sealed partial class GenerationWorker(
 
     private void BeginDraining()
     {
-        if (host.IsDraining) return;
-        host.SetDraining();
+        if (registry.IsDraining) return;
+        registry.SetDraining();
         queue.StopAccepting();
         LogDraining(logger, queue.Stats.Depth);
     }
@@ -173,4 +187,7 @@ public sealed partial class GenerationWorker(
 
     [LoggerMessage(2, LogLevel.Information, "Queue drained; worker stopped")]
     private static partial void LogDrained(ILogger logger);
+
+    [LoggerMessage(3, LogLevel.Warning, "The job backend became unreachable during a batch of {JobCount} jobs; they are left to their leases' expiry")]
+    private static partial void LogBackendLost(ILogger logger, int jobCount, Exception exception);
 }

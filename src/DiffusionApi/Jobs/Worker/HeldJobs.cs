@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using DiffusionApi.Extensions;
 using DiffusionApi.Options;
 using Microsoft.Extensions.Options;
 
@@ -58,6 +59,26 @@ public sealed partial class HeldJobs(
         await job.DisposeAsync();
     }
 
+    /// <summary>
+    /// Forgets a held job without writing anything, because the job backend cannot be reached: whether its last write
+    /// arrived is unknown. Its lease runs out, and the reaper then closes the job if that write finished it, or hands it
+    /// to the next lease (the next attempt) if not; anything this worker still writes for it is fenced out.
+    /// </summary>
+    public async Task AbandonAsync(LeasedJob leased)
+    {
+        if (!_running.TryRemove(leased.Job.Id, out var job)) return;
+        job.LoseLease();
+        try
+        {
+            await job.DisposeAsync();
+        }
+        catch (Exception ex) when (BackendUnavailableHandler.IsBackendUnavailable(ex))
+        {
+            // The subscription dies with the connection anyway.
+        }
+        using (logger.BeginScope(JobTrace.LogScope(leased.Job))) LogAbandoned(logger, leased.Job.Id, leased.Attempt);
+    }
+
     /// <summary>Renews every held lease a few times per lease duration until <paramref name="cancellationToken"/> fires.</summary>
     public async Task KeepLeasesAsync(CancellationToken cancellationToken)
     {
@@ -90,6 +111,9 @@ public sealed partial class HeldJobs(
 
     [LoggerMessage(1, LogLevel.Warning, "Lost the lease on job {JobId}: another worker took it over; this worker's result for it will be discarded")]
     private static partial void LogLeaseLost(ILogger logger, string jobId);
+
+    [LoggerMessage(3, LogLevel.Warning, "Job {JobId} (attempt {Attempt}) left to its lease's expiry: the job backend is unreachable; the reaper closes or retries it")]
+    private static partial void LogAbandoned(ILogger logger, string jobId, int attempt);
 
     [LoggerMessage(2, LogLevel.Warning, "Renewing the leases of {JobCount} jobs failed; retrying")]
     private static partial void LogRenewFailed(ILogger logger, int jobCount, Exception exception);

@@ -1,3 +1,4 @@
+using DiffusionApi.Extensions;
 using System.Diagnostics;
 using System.Threading.Channels;
 using DiffusionApi.Storage;
@@ -29,9 +30,24 @@ public sealed partial class JobFinisher(HeldJobs held, IImageStore store, TimePr
             foreach (var job in batch.Jobs)
             {
                 var count = job.Job.Spec.Count;
-                await FinishAsync(job, batch.Images.Skip(offset).Take(count).ToArray(), batch.Model, abort);
+                await FinishOrAbandonAsync(job, batch.Images.Skip(offset).Take(count).ToArray(), batch.Model, abort);
                 offset += count;
             }
+        }
+    }
+
+    private async Task FinishOrAbandonAsync(RunningJob job, GeneratedImage[] images, ModelInfo model, CancellationToken abort)
+    {
+        try
+        {
+            await FinishAsync(job, images, model, abort);
+        }
+        catch (Exception ex) when (BackendUnavailableHandler.IsBackendUnavailable(ex))
+        {
+            // Whether the finishing write reached Redis is unknown, so its images stay (if the job is run again, the
+            // retention sweep removes them) and the lease runs out (the reaper then closes or retries the job).
+            LogBackendUnavailable(logger, job.Job.Id, ex);
+            await held.AbandonAsync(job.Lease);
         }
     }
 
@@ -80,7 +96,7 @@ public sealed partial class JobFinisher(HeldJobs held, IImageStore store, TimePr
             await DeleteAsync(stored);
             await held.ReleaseAsync(job);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (!BackendUnavailableHandler.IsBackendUnavailable(ex))
         {
             LogJobFailed(logger, job.Job.Id, ex);
             await DeleteAsync(stored);
@@ -114,6 +130,9 @@ public sealed partial class JobFinisher(HeldJobs held, IImageStore store, TimePr
 
     [LoggerMessage(3, LogLevel.Warning, "Job {JobId}'s images were discarded: the job was taken over by another worker or finished meanwhile")]
     private static partial void LogResultDiscarded(ILogger logger, string jobId);
+
+    [LoggerMessage(5, LogLevel.Warning, "Job {JobId} could not be finished: the job backend is unreachable")]
+    private static partial void LogBackendUnavailable(ILogger logger, string jobId, Exception exception);
 
     [LoggerMessage(4, LogLevel.Warning, "Could not delete image {ImageId} of a discarded result; the retention sweep will")]
     private static partial void LogDeleteFailed(ILogger logger, string imageId, Exception exception);

@@ -1,3 +1,4 @@
+using DiffusionApi.Extensions;
 using System.Threading.Channels;
 using DiffusionApi.Telemetry;
 using DiffusionEngine.Pipelines;
@@ -43,7 +44,14 @@ public sealed class ProgressPump : IProgress<StepProgress>, IAsyncDisposable
     {
         await foreach (var (step, totalSteps) in _latest.Reader.ReadAllAsync())
         {
-            foreach (var job in _jobs) await _lifecycle.ReportProgressAsync(job.Job, job.Fence, step, totalSteps);
+            try
+            {
+                foreach (var job in _jobs) await _lifecycle.ReportProgressAsync(job.Job, job.Fence, step, totalSteps);
+            }
+            catch (Exception ex) when (BackendUnavailableHandler.IsBackendUnavailable(ex))
+            {
+                // Progress is best effort: the engine keeps going through a backend outage, and the next step's write may land.
+            }
         }
     }
 }

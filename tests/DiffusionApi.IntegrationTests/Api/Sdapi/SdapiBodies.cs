@@ -56,6 +56,67 @@ public static class SdapiBodies
         ["alwayson_scripts"] = new Dictionary<string, object>(),
     };
 
+    /// <summary>
+    /// An img2img body as webuiapi's img2img() builds it: every field with its default (resize_mode 0, denoising_strength
+    /// 0.75, mask_blur 4, inpainting_fill 0, inpaint_full_res true, …), the init image as a data URL, and mask only when
+    /// given. <paramref name="inpaintable"/> sets the two mask options we need (inpainting_fill 1, inpaint_full_res false).
+    /// </summary>
+    public static Dictionary<string, object?> Img2Img(byte[] initImage, byte[]? mask = null, string prompt = "a red fox", long seed = 42, bool inpaintable = true)
+    {
+        var body = new Dictionary<string, object?>
+        {
+            ["init_images"] = new[] { "data:image/png;base64," + Convert.ToBase64String(initImage) },
+            ["resize_mode"] = 0,
+            ["denoising_strength"] = 0.75,
+            ["mask_blur"] = 4,
+            ["inpainting_fill"] = inpaintable ? 1 : 0,
+            ["inpaint_full_res"] = !inpaintable,
+            ["inpaint_full_res_padding"] = 0,
+            ["inpainting_mask_invert"] = 0,
+            ["initial_noise_multiplier"] = 1,
+            ["prompt"] = prompt,
+            ["styles"] = Array.Empty<string>(),
+            ["seed"] = seed,
+            ["subseed"] = -1,
+            ["subseed_strength"] = 0.0,
+            ["seed_resize_from_h"] = 0,
+            ["seed_resize_from_w"] = 0,
+            ["batch_size"] = 1,
+            ["n_iter"] = 1,
+            ["steps"] = 4,
+            ["cfg_scale"] = 7.0,
+            ["image_cfg_scale"] = 1.5,
+            ["width"] = 64,
+            ["height"] = 64,
+            ["restore_faces"] = false,
+            ["tiling"] = false,
+            ["do_not_save_samples"] = false,
+            ["do_not_save_grid"] = false,
+            ["negative_prompt"] = "",
+            ["eta"] = 1.0,
+            ["s_churn"] = 0,
+            ["s_tmax"] = 0,
+            ["s_tmin"] = 0,
+            ["s_noise"] = 1,
+            ["override_settings"] = new Dictionary<string, object>(),
+            ["override_settings_restore_afterwards"] = true,
+            ["sampler_name"] = "Euler a",
+            ["sampler_index"] = "Euler a",
+            ["scheduler"] = "automatic",
+            ["include_init_images"] = false,
+            ["script_name"] = null,
+            ["script_args"] = Array.Empty<object>(),
+            ["send_images"] = true,
+            ["save_images"] = false,
+            ["alwayson_scripts"] = new Dictionary<string, object>(),
+        };
+        if (mask is not null) body["mask"] = "data:image/png;base64," + Convert.ToBase64String(mask);
+        return body;
+    }
+
+    public static Task<HttpResponseMessage> PostImg2ImgAsync(this HttpClient client, object body, CancellationToken cancellationToken = default) =>
+        client.PostAsJsonAsync("/sdapi/v1/img2img", body, cancellationToken);
+
     public static Dictionary<string, object?> With(this Dictionary<string, object?> body, string field, object? value)
     {
         body[field] = value;
