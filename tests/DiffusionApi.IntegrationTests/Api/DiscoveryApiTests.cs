@@ -29,7 +29,8 @@ public sealed class DiscoveryApiTests(ReadyServiceFixture fixture) : IClassFixtu
         var defaults = model.GetProperty("defaults");
 
         // The model's own defaults (the tiny UNet's sample_size 32 × 8 = 256; SD's 20 steps at 7.5) ...
-        var engine = fixture.Factory.Services.GetRequiredService<DiffusionApi.Engine.ModelHost>().Engine!.Model.Defaults;
+        var registry = fixture.Factory.Services.GetRequiredService<DiffusionApi.Engine.ModelRegistry>();
+        var engine = registry.StatusOf(registry.Default).Info!.Defaults;
         Assert.Equal((engine.Width, engine.Height, engine.Steps, (double)engine.GuidanceScale),
             (defaults.GetProperty("width").GetInt32(), defaults.GetProperty("height").GetInt32(), defaults.GetProperty("steps").GetInt32(), defaults.GetProperty("guidance_scale").GetDouble()));
         Assert.Equal((256, 256, 20, 7.5), (engine.Width, engine.Height, engine.Steps, (double)engine.GuidanceScale));
