@@ -73,6 +73,20 @@ public abstract class JobQueueContract : JobBackendContract
     }
 
     [SkippableFact]
+    public async Task Lease_ForOneModel_TakesOnlyThatModelsJobs_AndOthersKeepTheirPlaces()
+    {
+        var backend = CreateBackend();
+        var other = await EnqueueAsync(backend, NewJob("other", model: "sdxl"));
+        await EnqueueAsync(backend, NewJob("mine"));
+        await EnqueueAsync(backend, NewJob("mine too", steps: 3));
+
+        Assert.Equal("mine", Prompts(await LeaseAsync(backend, model: "tiny-sd")));
+        Assert.Equal(1, await backend.Queue.PositionOfAsync(other.Id));
+        Assert.Equal("mine too", Prompts(await LeaseAsync(backend, model: "tiny-sd")));
+        Assert.Equal("other", Prompts(await LeaseAsync(backend, model: "sdxl")));
+    }
+
+    [SkippableFact]
     public async Task Lease_AJobWithMoreImagesThanMaxImages_IsLeasedAlone_AndSmallerOnesDoNotJoinAFullBatch()
     {
         var backend = CreateBackend();

@@ -89,7 +89,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IAsyncDisposable
             {
                 var reply = (RedisResult[])(await EvalAsync(RedisJobScripts.Lease,
                     workerId, Text(limits.MaxImages), Millis(limits.MaxDelay), Millis(_settings.LeaseDuration), Text(_settings.MaxAttempts),
-                    Millis(_settings.Retention.Async), Millis(_settings.Retention.Sync)))!;
+                    Millis(_settings.Retention.Async), Millis(_settings.Retention.Sync), limits.Model is { } model ? _settings.StreamKey(model) : ""))!;
                 switch (reply[0].ToString())
                 {
                     case "ok":

@@ -89,7 +89,9 @@ public sealed partial class GenerationWorker(
         var drained = false;
         try
         {
-            while (await queue.LeaseBatchAsync(held.WorkerId, _limits, abort) is { } batch)
+            // Only this engine's model: a shared queue may hold other models' jobs for other workers.
+            var limits = _limits with { Model = engine.Model.Name };
+            while (await queue.LeaseBatchAsync(held.WorkerId, limits, abort) is { } batch)
             {
                 FinishedBatch? done;
                 try
