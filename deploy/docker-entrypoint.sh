@@ -4,13 +4,14 @@
 # The service treats an empty Diffusion__Model__Path as "serve the built-in tiny model". A real model is a folder in
 # the diffusers/Optimum ONNX layout with model_index.json at its root, mounted at $DIFFUSION_MODELS_DIR (/models).
 # An empty /models (or none) must not be handed to the service as a model path, so the path is set only when the
-# mount really holds a model, and only when the operator did not set Diffusion__Model__Path explicitly.
+# mount really holds a model, and only when the operator did not set Diffusion__Model__Path explicitly nor list models
+# in Diffusion__Models__* (the service refuses both at once).
 set -eu
 
 app_dir="${DIFFUSION_APP_DIR:-/app}"
 models_dir="${DIFFUSION_MODELS_DIR:-/models}"
 
-if [ -z "${Diffusion__Model__Path:-}" ]; then
+if [ -z "${Diffusion__Model__Path:-}" ] && [ -z "${Diffusion__Models__0__Name:-}" ]; then
     if [ -f "$models_dir/model_index.json" ]; then
         Diffusion__Model__Path="$models_dir"
         export Diffusion__Model__Path

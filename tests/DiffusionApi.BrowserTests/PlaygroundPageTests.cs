@@ -23,8 +23,8 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
         Assert.DoesNotContain("unsafe-inline", policy, StringComparison.Ordinal);
         Assert.Equal("tiny-sd", await page.EvaluateAsync<string>("document.querySelector('#model').value"));
         Assert.Equal("pndm", await page.EvaluateAsync<string>("document.querySelector('#scheduler').value"));
-        // The model's defaults (GET /v1/models) fill the form.
-        Assert.Equal(["512", "512", "20", "7.5"], await page.EvaluateAsync<string[]>("['#width', '#height', '#steps', '#guidance'].map(s => document.querySelector(s).value)"));
+        // The model's defaults (GET /v1/models: the tiny model's native 256², 20 steps, 7.5) fill the form.
+        Assert.Equal(["256", "256", "20", "7.5"], await page.EvaluateAsync<string[]>("['#width', '#height', '#steps', '#guidance'].map(s => document.querySelector(s).value)"));
         Assert.True(await page.EvaluateAsync<int>("document.querySelectorAll('#scheduler option').length") >= 10);
         Assert.Contains("tiny-sd", await page.TextAsync("#service-info"), StringComparison.Ordinal);
         Assert.True(await page.EvaluateAsync<bool>("document.querySelector('#api-key-field').hidden"), "no keys are configured, yet the key field shows");

@@ -2,10 +2,13 @@ using DiffusionEngine.Pipelines;
 
 namespace DiffusionApi.Engine;
 
-/// <summary>The real engine: a <see cref="DiffusionPipeline"/> that owns the ONNX Runtime sessions.</summary>
-public sealed class PipelineEngine(DiffusionPipeline pipeline) : IGenerationEngine
+/// <summary>
+/// The real engine: a <see cref="DiffusionPipeline"/> that owns the ONNX Runtime sessions, under the name the
+/// configuration gives the model (<paramref name="name"/>; the folder's name when it gives none).
+/// </summary>
+public sealed class PipelineEngine(DiffusionPipeline pipeline, string name) : IGenerationEngine
 {
-    public ModelInfo Model => pipeline.Model;
+    public ModelInfo Model { get; } = pipeline.Model with { Name = name };
 
     /// <summary>
     /// Runs the batch as one engine batch per engine <see cref="BatchKey"/>, in order. The gatherer groups jobs by the

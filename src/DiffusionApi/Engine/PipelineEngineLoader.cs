@@ -6,7 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace DiffusionApi.Engine;
 
-/// <summary>Loads <c>Diffusion:Model:Path</c>, or the built-in tiny model (created on first use) when it is empty.</summary>
+/// <summary>
+/// Loads a configured model's folder, or the built-in tiny model (created on first use) when its path is empty, with the
+/// ONNX Runtime settings of <c>Diffusion:Model</c> and the model's own execution provider.
+/// </summary>
 public sealed partial class PipelineEngineLoader(
     IOptions<ModelOptions> modelOptions,
     IOptions<DiffusionOptions> serviceOptions,
@@ -15,19 +18,20 @@ public sealed partial class PipelineEngineLoader(
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<PipelineEngineLoader>();
 
-    public IGenerationEngine Load(CancellationToken cancellationToken) => new PipelineEngine(LoadPipeline(describeOnly: false, cancellationToken));
+    public IGenerationEngine Load(ModelDefinition model, CancellationToken cancellationToken) =>
+        new PipelineEngine(LoadPipeline(model, describeOnly: false, cancellationToken), model.Name);
 
     /// <summary>On the CPU with one thread and without graph optimisation, whatever is configured: an API node needs no GPU.</summary>
-    public ModelInfo Describe(CancellationToken cancellationToken)
+    public ModelInfo Describe(ModelDefinition model, CancellationToken cancellationToken)
     {
-        using var pipeline = LoadPipeline(describeOnly: true, cancellationToken);
-        return pipeline.Model;
+        using var pipeline = LoadPipeline(model, describeOnly: true, cancellationToken);
+        return pipeline.Model with { Name = model.Name };
     }
 
-    private DiffusionPipeline LoadPipeline(bool describeOnly, CancellationToken cancellationToken)
+    private DiffusionPipeline LoadPipeline(ModelDefinition model, bool describeOnly, CancellationToken cancellationToken)
     {
         var options = modelOptions.Value;
-        var directory = options.Path;
+        var directory = model.Path;
         var dataDirectory = DataDirectory.Resolve(serviceOptions.Value);
         if (directory.Length == 0)
         {
@@ -37,7 +41,7 @@ public sealed partial class PipelineEngineLoader(
         cancellationToken.ThrowIfCancellationRequested();
         var pipelineOptions = new PipelineOptions
         {
-            ExecutionProvider = describeOnly ? ExecutionProviderKind.Cpu : Enum.Parse<ExecutionProviderKind>(options.ExecutionProvider, ignoreCase: true),
+            ExecutionProvider = describeOnly ? ExecutionProviderKind.Cpu : Enum.Parse<ExecutionProviderKind>(model.ExecutionProvider, ignoreCase: true),
             IntraOpThreads = describeOnly ? 1 : options.IntraOpThreads,
             MaxPromptChunks = limits.Value.MaxPromptChunks,
             Optimize = describeOnly ? ModelOptimization.Off : Enum.Parse<ModelOptimization>(options.Optimize, ignoreCase: true),
@@ -51,14 +55,14 @@ public sealed partial class PipelineEngineLoader(
             },
         };
         var pipeline = DiffusionPipeline.Load(directory, pipelineOptions, loggerFactory);
-        LogLoaded(_logger, pipeline.Model.Name, directory, pipeline.Model.ExecutionProvider);
+        LogLoaded(_logger, model.Name, directory, pipeline.Model.ExecutionProvider);
         return pipeline;
     }
 
     [LoggerMessage(1, LogLevel.Information, "No model path configured; using the built-in tiny model at {ModelDirectory}")]
     private static partial void LogUsingTinyModel(ILogger logger, string modelDirectory);
 
-    [LoggerMessage(3, LogLevel.Information, "First start: writing the built-in tiny model to {ModelDirectory} (set Diffusion:Model:Path to serve a real model)")]
+    [LoggerMessage(3, LogLevel.Information, "First start: writing the built-in tiny model to {ModelDirectory} (set Diffusion:Model:Path or Diffusion:Models to serve a real model)")]
     private static partial void LogWritingTinyModel(ILogger logger, string modelDirectory);
 
     [LoggerMessage(2, LogLevel.Information, "Loaded model {ModelName} from {ModelDirectory} on {ExecutionProvider}")]

@@ -16,6 +16,9 @@ public static class ApplicationServicesExtensions
         var services = builder.Services;
         services.AddOptions<DiffusionOptions>().BindConfiguration(DiffusionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<ModelsOptions>, ModelsOptionsBinding>();
+        services.AddSingleton<IValidateOptions<ModelsOptions>, ModelsOptionsValidator>();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<BatchingOptions>().BindConfiguration(BatchingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -37,8 +40,9 @@ public static class ApplicationServicesExtensions
         services.AddSingleton<JobWatcher>();
         services.AddSingleton<JobService>();
         services.AddSingleton<DiffusionApi.Apis.Sdapi.SdapiCallerJobs>();
+        services.AddSingleton<DiffusionApi.Apis.Sdapi.SdapiCheckpoint>();
 
-        services.AddSingleton<ModelHost>();
+        services.AddSingleton<ModelRegistry>();
         services.AddSingleton<IGenerationEngineLoader, PipelineEngineLoader>();
         services.AddSingleton<EngineStartup>();
         services.AddSingleton<HeldJobs>();

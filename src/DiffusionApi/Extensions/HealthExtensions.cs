@@ -7,7 +7,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace DiffusionApi.Extensions;
 
-/// <summary>/health/live: the process answers. /health/ready: model loaded, warm-up done, not draining, and the shared job backend (Redis) reachable.</summary>
+/// <summary>/health/live: the process answers. /health/ready: the default model (and every Preload one) loaded and warmed up, not draining, and the shared job backend (Redis) reachable.</summary>
 public static class HealthExtensions
 {
     private const string ReadyTag = "ready";
@@ -34,7 +34,7 @@ public static class HealthExtensions
     /// </summary>
     private static Task WriteReadinessAsync(HttpContext context, HealthReport report)
     {
-        if (report.Status != HealthStatus.Healthy && context.RequestServices.GetRequiredService<ModelHost>().IsDraining)
+        if (report.Status != HealthStatus.Healthy && context.RequestServices.GetRequiredService<ModelRegistry>().IsDraining)
         {
             var seconds = context.RequestServices.GetRequiredService<IOptions<QueueOptions>>().Value.RetryAfterSeconds;
             context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
@@ -43,7 +43,7 @@ public static class HealthExtensions
         return context.Response.WriteAsync(report.Status.ToString());
     }
 
-    private sealed class ModelReadinessCheck(ModelHost host) : IHealthCheck
+    private sealed class ModelReadinessCheck(ModelRegistry host) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
             Task.FromResult(host.IsReady ? HealthCheckResult.Healthy(host.Describe()) : HealthCheckResult.Unhealthy(host.Describe()));

@@ -88,9 +88,10 @@ public static class SwaggerExtensions
                 ["data"] = new JsonArray(new JsonObject
                 {
                     ["id"] = "tiny-sd", ["object"] = "model", ["created"] = 1764097200, ["owned_by"] = "local",
+                    ["state"] = "loaded", ["default"] = true, ["kind"] = "sd", ["capabilities"] = new JsonArray("txt2img", "img2img"),
                     ["default_scheduler"] = "pndm", ["execution_provider"] = "cpu", ["max_prompt_tokens"] = 77,
                     ["defaults"] = new JsonObject { ["width"] = 512, ["height"] = 512, ["steps"] = 20, ["guidance_scale"] = 7.5 },
-                    ["max_prompt_chunks"] = 8, ["max_clip_skip"] = 1,
+                    ["max_prompt_chunks"] = 8, ["max_clip_skip"] = 1, ["error"] = null,
                 }),
             },
             [typeof(SchedulerList)] = () => new JsonObject
@@ -98,7 +99,7 @@ public static class SwaggerExtensions
                 ["default"] = "pndm",
                 ["data"] = new JsonArray(new JsonObject { ["id"] = "euler_a", ["name"] = "Euler a", ["class_name"] = "EulerAncestralDiscreteScheduler", ["karras"] = false }),
             },
-            [typeof(TokenizeRequest)] = () => new JsonObject { ["prompt"] = "a photo of a (cat:1.2)", ["prompt_syntax"] = "a1111" },
+            [typeof(TokenizeRequest)] = () => new JsonObject { ["prompt"] = "a photo of a (cat:1.2)", ["prompt_syntax"] = "a1111", ["model"] = "tiny-sd" },
             [typeof(TokenizeResponse)] = () => new JsonObject
             {
                 ["syntax"] = "a1111", ["token_count"] = 5, ["chunk_count"] = 1, ["max_chunks"] = 8, ["window"] = 77, ["truncated"] = false,
@@ -191,6 +192,7 @@ public static class SwaggerExtensions
             {
                 if (parameter is OpenApiParameter { Name: "id" } concrete)
                     concrete.Example = (operation.OperationId ?? "").Contains("Job", StringComparison.Ordinal) ? "job_5d1c0c7e0b7e4a0c9f4b8f2a6d3e1c2b" : "3f2b8c0d9e4a4b6f8a1c2d3e4f5a6b7c";
+                if (parameter is OpenApiParameter { Name: "model" } model) model.Example = "tiny-sd";
             }
         }
     }

@@ -2,6 +2,7 @@ using DiffusionApi.Engine;
 using DiffusionApi.Model;
 using DiffusionApi.Options;
 using DiffusionApi.Telemetry;
+using DiffusionEngine.Pipelines;
 using Microsoft.Extensions.Options;
 
 namespace DiffusionApi.Jobs;
@@ -10,7 +11,8 @@ namespace DiffusionApi.Jobs;
 public sealed record SubmitOutcome(JobHandle? Job, Dictionary<string, string[]>? Errors, string? UnavailableReason);
 
 /// <summary>
-/// Turns a request into a queued job: validates it against the limits and the loaded model, then offers it to the
+/// Turns a request into a queued job: validates it against the limits and the model it names (the default when it
+/// names none; <see cref="ModelRegistry.DescribeAsync"/> loads one never loaded before), then offers it to the
 /// <see cref="IJobQueue"/> without waiting for room. Used by every generation endpoint.
 /// </summary>
 public sealed partial class JobService(
@@ -18,7 +20,7 @@ public sealed partial class JobService(
     IJobStore store,
     JobWatcher watcher,
     JobLifecycle lifecycle,
-    ModelHost host,
+    ModelRegistry models,
     DiffusionMetrics metrics,
     IOptions<LimitsOptions> limits,
     IOptions<PromptsOptions> prompts,
@@ -34,16 +36,38 @@ public sealed partial class JobService(
     public async Task<SubmitOutcome> SubmitAsync(ImageGenerationRequest request, JobKind kind, CancellationToken cancelWhen, string? idempotencyKey = null,
         ImageUploads? uploads = null)
     {
-        if (host.IsDraining)
+        if (models.IsDraining)
         {
             metrics.Rejected(EnqueueResult.Draining);
             return new(null, null, ShuttingDown);
         }
-        if (host.Engine is not { } engine) return new(null, null, host.Describe());
+        var (model, modelErrors, unavailable) = await DescribeModelAsync(request.Model, "model", cancelWhen);
+        if (model is null) return new(null, modelErrors, unavailable);
 
-        var spec = GenerationRequestValidator.Validate(request, limits.Value, engine.Model, RandomSeed, out var errors, prompts.Value, uploads);
+        var spec = GenerationRequestValidator.Validate(request, limits.Value, model, RandomSeed, out var errors, prompts.Value, uploads);
         if (spec is null) return new(null, errors, null);
         return await EnqueueAsync(spec, kind, cancelWhen, idempotencyKey);
+    }
+
+    /// <summary>
+    /// The model a request names in <paramref name="field"/> (the default when <paramref name="name"/> is empty): what it
+    /// is, or a 400's errors naming the field and every model, or why it is unavailable now (503: still starting,
+    /// shutting down, or it failed to load).
+    /// </summary>
+    public async Task<(ModelInfo? Model, Dictionary<string, string[]>? Errors, string? Unavailable)> DescribeModelAsync(
+        string? name, string field, CancellationToken cancellationToken)
+    {
+        if (models.IsDraining) return (null, null, ShuttingDown);
+        if (!models.IsStarted) return (null, null, models.Describe());
+        if (models.Find(name) is not { } definition) return (null, new() { [field] = [models.UnknownModel(field, name!)] }, null);
+        try
+        {
+            return (await models.DescribeAsync(definition, cancellationToken), null, null);
+        }
+        catch (ModelLoadFailedException ex)
+        {
+            return (null, null, ex.Message);
+        }
     }
 
     /// <summary>
@@ -52,17 +76,19 @@ public sealed partial class JobService(
     /// </summary>
     public async Task<SubmitOutcome> EnqueueAsync(GenerationSpec spec, JobKind kind, CancellationToken cancelWhen, string? idempotencyKey = null)
     {
-        if (host.IsDraining)
+        if (models.IsDraining)
         {
             metrics.Rejected(EnqueueResult.Draining);
             return new(null, null, ShuttingDown);
         }
-        if (host.Engine is not { } engine) return new(null, null, host.Describe());
+        // The model was described when the spec was validated: this answers from the registry's cache.
+        var (model, modelErrors, unavailable) = await DescribeModelAsync(spec.Model, "model", cancelWhen);
+        if (model is null) return new(null, modelErrors, unavailable);
         string batchKey;
         int totalSteps;
         try
         {
-            (batchKey, totalSteps) = JobBatchKey.Describe(spec, engine.Model);
+            (batchKey, totalSteps) = JobBatchKey.Describe(spec, model);
         }
         catch (ArgumentException ex)
         {
@@ -92,6 +118,9 @@ public sealed partial class JobService(
                 return new(null, null, ShuttingDown);
         }
     }
+
+    /// <summary>The models requests may name.</summary>
+    public ModelRegistry Models => models;
 
     private const string ShuttingDown = "the service is shutting down; retry on another instance";
 

@@ -8,7 +8,10 @@ public sealed record ModelList(
     [property: JsonPropertyName("data")] IReadOnlyList<ModelEntry> Data);
 
 /// <summary>
-/// The loaded model. <c>max_prompt_tokens</c> is the text encoder's window (77, BOS and EOS included); a prompt may take
+/// A model the service serves. <c>state</c> is loaded, loading, unloaded or failed; <c>default</c> marks the one a request
+/// that names none gets. What the model is (<c>kind</c>, <c>capabilities</c>, <c>defaults</c>, …) is known once it has
+/// loaded (and kept after it is unloaded); before its first load those fields are null.
+/// <c>max_prompt_tokens</c> is the text encoder's window (77, BOS and EOS included); a prompt may take
 /// up to <c>max_prompt_chunks</c> windows of 75 tokens (Limits:MaxPromptChunks, or 1 when the UNet was exported for a
 /// fixed 77-token text sequence); <c>max_clip_skip</c> is 1 when the export has no hidden states. <c>kind</c> is the
 /// pipeline the folder loaded as (sd, sdxl, sd-inpaint, lcm, …) and <c>capabilities</c> what it can be asked for:
@@ -19,14 +22,17 @@ public sealed record ModelEntry(
     [property: JsonPropertyName("object")] string Object,
     [property: JsonPropertyName("created")] long Created,
     [property: JsonPropertyName("owned_by")] string OwnedBy,
-    [property: JsonPropertyName("default_scheduler")] string DefaultScheduler,
-    [property: JsonPropertyName("execution_provider")] string ExecutionProvider,
-    [property: JsonPropertyName("max_prompt_tokens")] int MaxPromptTokens,
-    [property: JsonPropertyName("defaults")] ModelDefaults Defaults,
-    [property: JsonPropertyName("max_prompt_chunks")] int MaxPromptChunks,
-    [property: JsonPropertyName("max_clip_skip")] int MaxClipSkip,
-    [property: JsonPropertyName("kind")] string Kind,
-    [property: JsonPropertyName("capabilities")] IReadOnlyList<string> Capabilities);
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("default")] bool Default,
+    [property: JsonPropertyName("kind")] string? Kind,
+    [property: JsonPropertyName("capabilities")] IReadOnlyList<string>? Capabilities,
+    [property: JsonPropertyName("default_scheduler")] string? DefaultScheduler,
+    [property: JsonPropertyName("execution_provider")] string? ExecutionProvider,
+    [property: JsonPropertyName("max_prompt_tokens")] int? MaxPromptTokens,
+    [property: JsonPropertyName("defaults")] ModelDefaults? Defaults,
+    [property: JsonPropertyName("max_prompt_chunks")] int? MaxPromptChunks,
+    [property: JsonPropertyName("max_clip_skip")] int? MaxClipSkip,
+    [property: JsonPropertyName("error")] string? Error);
 
 /// <summary>What a request to this model that leaves a field out gets (<see cref="GenerationDefaults"/>).</summary>
 public sealed record ModelDefaults(
@@ -52,9 +58,11 @@ public sealed record SchedulerEntry(
 /// <summary>POST /v1/tokenize body.</summary>
 /// <param name="Prompt">The text to tokenize.</param>
 /// <param name="PromptSyntax">a1111 or plain; missing: Diffusion:Prompts:Syntax (as for generation).</param>
+/// <param name="Model">The model whose tokenizer reads it; missing: the default model.</param>
 public sealed record TokenizeRequest(
     [property: JsonPropertyName("prompt")] string? Prompt,
-    [property: JsonPropertyName("prompt_syntax")] string? PromptSyntax = null);
+    [property: JsonPropertyName("prompt_syntax")] string? PromptSyntax = null,
+    [property: JsonPropertyName("model")] string? Model = null);
 
 /// <summary>
 /// What the text encoder receives for a prompt: its chunks of <see cref="Window"/> token ids (BOS, up to 75 tokens, EOS,

@@ -14,16 +14,20 @@ public enum QualityPreset
 
 /// <summary>
 /// What a request that leaves a field out gets from the loaded model: size, steps, guidance scale, and the steps each
-/// <see cref="QualityPreset"/> means. Defined once, per model, so that when a model reports its own defaults (a
-/// distilled LCM/Turbo model wants about 4 steps) only <see cref="For"/> changes and every caller follows.
+/// <see cref="QualityPreset"/> means. Defined once, from the model's own defaults, and used by every surface.
 /// </summary>
 public sealed record GenerationDefaults(int Width, int Height, int Steps, double GuidanceScale)
 {
-    /// <summary>The defaults for <paramref name="model"/>: 512×512, 20 steps, guidance 7.5 for every SD 1.x/2.x model today.</summary>
+    /// <summary>
+    /// The defaults <paramref name="model"/> reports (<see cref="ModelInfo.Defaults"/>): its native size (the UNet
+    /// config's sample_size × 8: 512² for SD 1.5, 1024² for SDXL) and the steps and guidance its kind is made for
+    /// (SD 20 at 7.5, SDXL 20 at 5, LCM 4 at 8.5, Turbo 1 at 0), as the CLI uses them.
+    /// </summary>
     public static GenerationDefaults For(ModelInfo model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return new(512, 512, 20, 7.5);
+        var defaults = model.Defaults;
+        return new(defaults.Width, defaults.Height, defaults.Steps, defaults.GuidanceScale);
     }
 
     /// <summary>

@@ -22,7 +22,7 @@ public sealed record ImageGenerationRequest
     /// <summary>b64_json (default) or url.</summary>
     [JsonPropertyName("response_format")] public string? ResponseFormat { get; init; }
 
-    /// <summary>The model id from GET /v1/models; empty uses the loaded model.</summary>
+    /// <summary>The model id from GET /v1/models; empty uses the default model (the first of Diffusion:Models).</summary>
     [JsonPropertyName("model")] public string? Model { get; init; }
 
     /// <summary>An end-user id, logged with the job.</summary>

@@ -1,11 +1,13 @@
 // The playground: a form over POST /v1/jobs that follows the job's event stream (queue position, step progress with
 // an ETA, images), shows each problem next to the field it names, and shows every request as curl.
-// Optional features slot in without code paths that pretend: controls marked data-capability="…" appear only when the
-// selected model lists that capability in /v1/models, and a progress event's optional "preview" image is shown when
-// the service sends one.
+// Controls marked data-capability="…" (the init image, strength and mask) appear only while the selected model lists
+// one of those capabilities in /v1/models, and a progress event's optional "preview" image is shown when the service
+// sends one.
 
 import { ApiClient, ApiError } from './api.js';
 import { curlForEvents, curlForSubmit } from './curl.js';
+import { readInitImage, sizeFor } from './init-image.js';
+import { MaskEditor } from './mask-editor.js';
 import { pngText } from './png-text.js';
 
 const KEY_STORAGE = 'diffusion.apiKey';
@@ -30,6 +32,20 @@ const ui = {
   seedRandom: $('seed-random'),
   scheduler: $('scheduler'),
   model: $('model'),
+  initImage: $('init-image'),
+  initImageRemove: $('init-image-remove'),
+  initImageOptions: $('init-image-options'),
+  initPreview: $('init-preview'),
+  strength: $('strength'),
+  strengthValue: $('strength-value'),
+  maskGroup: $('mask-group'),
+  mask: $('mask'),
+  maskState: $('mask-state'),
+  brushCursor: $('brush-cursor'),
+  brushSize: $('brush-size'),
+  maskErase: $('mask-erase'),
+  maskInvert: $('mask-invert'),
+  maskClear: $('mask-clear'),
   generate: $('generate'),
   cancel: $('cancel'),
   formError: $('form-error'),
@@ -57,11 +73,17 @@ const FIELD_CONTROLS = {
   seed: 'seed',
   scheduler: 'scheduler',
   model: 'model',
+  image: 'init-image',
+  strength: 'strength',
+  mask: 'mask',
 };
 const ERROR_ELEMENT = { width: 'size-error', height: 'size-error' };
 
 const api = new ApiClient(() => sessionStorage.getItem(KEY_STORAGE) ?? '');
 let models = [];
+let limits = null; // Diffusion:Limits from /playground/config
+let initImage = null; // { dataUrl, width, height, name } once a file is chosen
+const maskEditor = new MaskEditor(ui.mask, ui.brushCursor, () => Number(ui.brushSize.value), () => ui.maskErase.checked, showMaskState);
 let current = null; // the job being followed: { id, cancelRequested, runStart, runStartStep, controller }
 
 init();
@@ -96,6 +118,12 @@ async function init() {
     applyCapabilities();
   });
   ui.copyCurl.addEventListener('click', copyCurl);
+  ui.initImage.addEventListener('change', chooseInitImage);
+  ui.initImageRemove.addEventListener('click', removeInitImage);
+  ui.strength.addEventListener('input', showStrength);
+  ui.brushSize.addEventListener('input', () => ui.brushSize.setAttribute('aria-valuetext', `${ui.brushSize.value} % of the image width`));
+  ui.maskInvert.addEventListener('click', () => maskEditor.invert());
+  ui.maskClear.addEventListener('click', () => maskEditor.clear());
   ui.gallery.addEventListener('click', useSeedFromGallery);
 
   let config;
@@ -120,7 +148,8 @@ async function init() {
 }
 
 /** Limits become input hints (the form is novalidate: the service's own messages are the ones shown). */
-function applyConfig({ limits }) {
+function applyConfig(config) {
+  limits = config.limits;
   setRange(ui.width, limits.min_width, limits.max_width);
   setRange(ui.height, limits.min_height, limits.max_height);
   setRange(ui.steps, limits.min_steps, limits.max_steps);
@@ -177,18 +206,64 @@ function fillSelect(select, entries, selected) {
   select.replaceChildren(...entries.map(([value, text]) => new Option(text, value, false, value === selected)));
 }
 
-/** Shows controls marked data-capability="…" only when the selected model lists that capability. */
+/** Shows controls marked data-capability="a b" only while the selected model lists one of those capabilities. */
 function applyCapabilities() {
   const model = models.find((m) => m.id === ui.model.value);
   const capabilities = new Set(Array.isArray(model?.capabilities) ? model.capabilities : []);
   for (const element of document.querySelectorAll('[data-capability]')) {
-    element.hidden = !capabilities.has(element.dataset.capability);
+    element.hidden = !element.dataset.capability.split(' ').some((c) => capabilities.has(c));
   }
 }
 
+/** Shown, and so sent: a control hidden for the selected model (or inside a hidden group) sends nothing. */
+function shown(element) {
+  return element.closest('[hidden]') === null;
+}
+
+async function chooseInitImage() {
+  showFieldError('init-image', '');
+  const file = ui.initImage.files?.[0];
+  if (!file) return;
+  try {
+    initImage = await readInitImage(file);
+  } catch (error) {
+    removeInitImage();
+    showFieldError('init-image', error.message);
+    return;
+  }
+  ui.initPreview.src = initImage.dataUrl;
+  maskEditor.reset(initImage.width, initImage.height);
+  ui.initImageOptions.hidden = false;
+  ui.initImageRemove.disabled = false;
+  if (limits) {
+    const size = sizeFor(initImage.width, initImage.height, limits);
+    ui.width.value = String(size.width);
+    ui.height.value = String(size.height);
+  }
+  setStatus(`Init image ${initImage.name}: ${initImage.width}×${initImage.height}.`);
+}
+
+function removeInitImage() {
+  initImage = null;
+  ui.initImage.value = '';
+  ui.initPreview.removeAttribute('src');
+  ui.initImageOptions.hidden = true;
+  ui.initImageRemove.disabled = true;
+  maskEditor.reset(0, 0);
+}
+
+function showStrength() {
+  ui.strengthValue.textContent = Number(ui.strength.value).toFixed(2);
+}
+
+function showMaskState(painted) {
+  ui.maskState.textContent = painted ? 'Painted: the painted area is repainted, the rest kept.' : 'Nothing painted.';
+}
+
 /**
- * The request body as JSON text. Values go to the service as typed (it validates and names each bad field); a seed
- * of digits is written as a JSON number without passing through a JavaScript number, so 64-bit seeds stay exact.
+ * The request body as JSON text, and whether it carries images. Values go to the service as typed (it validates and
+ * names each bad field); a seed of digits is written as a JSON number without passing through a JavaScript number, so
+ * 64-bit seeds stay exact.
  */
 function buildRequestBody() {
   const body = { prompt: ui.prompt.value };
@@ -200,10 +275,16 @@ function buildRequestBody() {
   if (ui.scheduler.value !== '') body.scheduler = ui.scheduler.value;
   if (ui.model.value !== '') body.model = ui.model.value;
   body.rng = ui.rng.value;
+  if (initImage && shown(ui.initImage)) {
+    body.image = initImage.dataUrl;
+    body.strength = Number(ui.strength.value);
+    if (shown(ui.mask) && maskEditor.painted) body.mask = maskEditor.toDataUrl();
+  }
+  const carriesImages = 'image' in body;
   const seed = ui.seedRandom.checked ? '' : ui.seed.value.trim();
-  if (/^\d+$/.test(seed)) return `${JSON.stringify(body).slice(0, -1)},"seed":${seed}}`;
+  if (/^\d+$/.test(seed)) return { text: `${JSON.stringify(body).slice(0, -1)},"seed":${seed}}`, carriesImages };
   if (seed !== '') body.seed = seed;
-  return JSON.stringify(body);
+  return { text: JSON.stringify(body), carriesImages };
 }
 
 function addNumber(body, name, input) {
@@ -213,8 +294,9 @@ function addNumber(body, name, input) {
 async function generate() {
   if (current) return;
   clearErrors();
-  const bodyText = buildRequestBody();
-  showCurl(curlForSubmit(new URL('/v1/jobs', location.origin).href, bodyText, api.sendsKey));
+  const { text: bodyText, carriesImages } = buildRequestBody();
+  const submitCurl = curlForSubmit(new URL('/v1/jobs', location.origin).href, bodyText, api.sendsKey, carriesImages);
+  showCurl(submitCurl);
   setBusy(true);
   setStatus('Submitting…');
   setProgress(0, 0, 'submitting');
@@ -223,7 +305,7 @@ async function generate() {
     const job = await api.submit(bodyText);
     current = { id: job.id, cancelRequested: false, runStart: null, runStartStep: 0, controller: new AbortController() };
     ui.status.dataset.jobId = job.id;
-    showCurl(`${curlForSubmit(new URL('/v1/jobs', location.origin).href, bodyText, api.sendsKey)}\n\n` +
+    showCurl(`${submitCurl}\n\n` +
       `# then follow the job (Server-Sent Events):\n${curlForEvents(api.eventsUrl(job.id), api.sendsKey)}`);
     render(job);
     await follow(current);

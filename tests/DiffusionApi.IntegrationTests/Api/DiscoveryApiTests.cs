@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using DiffusionApi.IntegrationTests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DiffusionApi.IntegrationTests.Api;
 
@@ -27,10 +28,18 @@ public sealed class DiscoveryApiTests(ReadyServiceFixture fixture) : IClassFixtu
         var model = (await Client.GetFromJsonAsync<JsonElement>("/v1/models")).GetProperty("data")[0];
         var defaults = model.GetProperty("defaults");
 
-        Assert.Equal(512, defaults.GetProperty("width").GetInt32());
-        Assert.Equal(512, defaults.GetProperty("height").GetInt32());
-        Assert.Equal(20, defaults.GetProperty("steps").GetInt32());
-        Assert.Equal(7.5, defaults.GetProperty("guidance_scale").GetDouble());
+        // The model's own defaults (the tiny UNet's sample_size 32 × 8 = 256; SD's 20 steps at 7.5) ...
+        var registry = fixture.Factory.Services.GetRequiredService<DiffusionApi.Engine.ModelRegistry>();
+        var engine = registry.StatusOf(registry.Default).Info!.Defaults;
+        Assert.Equal((engine.Width, engine.Height, engine.Steps, (double)engine.GuidanceScale),
+            (defaults.GetProperty("width").GetInt32(), defaults.GetProperty("height").GetInt32(), defaults.GetProperty("steps").GetInt32(), defaults.GetProperty("guidance_scale").GetDouble()));
+        Assert.Equal((256, 256, 20, 7.5), (engine.Width, engine.Height, engine.Steps, (double)engine.GuidanceScale));
+
+        // ... and what a request that leaves them out runs with.
+        var response = await Client.PostAsJsonAsync("/v1/generate", new { prompt = "defaults probe", seed = 1 });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var request = fixture.Factory.Probe.Batches.Single(b => b[0].Prompt == "defaults probe")[0];
+        Assert.Equal((256, 256, 20, 7.5f), (request.Width, request.Height, request.Steps, request.GuidanceScale));
     }
 
     [Fact]

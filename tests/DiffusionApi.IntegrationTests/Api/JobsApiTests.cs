@@ -11,7 +11,7 @@ public sealed class JobsApiTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private static async Task<JsonElement> WaitForStatusAsync(HttpClient client, string location, string status)
+    internal static async Task<JsonElement> WaitForStatusAsync(HttpClient client, string location, string status)
     {
         var deadline = DateTime.UtcNow + Timeout;
         while (true)

@@ -20,6 +20,8 @@ public sealed partial class PlaygroundTests(ReadyServiceFixture fixture) : IClas
         { "/playground/sse.js", "text/javascript" },
         { "/playground/png-text.js", "text/javascript" },
         { "/playground/curl.js", "text/javascript" },
+        { "/playground/init-image.js", "text/javascript" },
+        { "/playground/mask-editor.js", "text/javascript" },
     };
 
     [Theory]

@@ -96,9 +96,10 @@ public sealed class BatchingTests
         var batches = factory.Probe.Batches.Skip(1).ToArray();
         Assert.Equal(["ac", "bde"], batches.Select(b => string.Concat(b.Select(r => r.Prompt))));
         // The engine's own key agrees: what the gatherer put together is one engine batch, never split or refused.
-        var engine = factory.Services.GetRequiredService<DiffusionApi.Engine.ModelHost>().Engine!;
+        var registry = factory.Services.GetRequiredService<DiffusionApi.Engine.ModelRegistry>();
+        var model = registry.StatusOf(registry.Default).Info!;
         foreach (var batch in batches)
-            Assert.Single(batch.Select(r => DiffusionEngine.Pipelines.BatchKey.For(r, engine.Model)).Distinct());
+            Assert.Single(batch.Select(r => DiffusionEngine.Pipelines.BatchKey.For(r, model)).Distinct());
     }
 
     [Fact]
@@ -135,9 +136,10 @@ public sealed class BatchingTests
         foreach (var response in await Task.WhenAll(pending.Append(first))) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var batches = factory.Probe.Batches.Skip(1).ToArray();
         Assert.Equal(["ac", "b", "d", "e"], batches.Select(b => string.Concat(b.Select(r => r.Prompt))));
-        var engine = factory.Services.GetRequiredService<DiffusionApi.Engine.ModelHost>().Engine!;
+        var registry = factory.Services.GetRequiredService<DiffusionApi.Engine.ModelRegistry>();
+        var model = registry.StatusOf(registry.Default).Info!;
         foreach (var batch in batches)
-            Assert.Single(batch.Select(r => DiffusionEngine.Pipelines.BatchKey.For(r, engine.Model)).Distinct());
+            Assert.Single(batch.Select(r => DiffusionEngine.Pipelines.BatchKey.For(r, model)).Distinct());
     }
 
     [Fact]

@@ -39,6 +39,28 @@ public sealed class JobDescriptorTests
     }
 
     [Fact]
+    public void ASpecWithImages_RoundTripsThroughJobJson_WithTheSameBytesAndPixels()
+    {
+        var init = TestImages.Gradient();
+        var mask = TestImages.LuminanceMask(64, 64, (x, _) => x < 32);
+        var spec = Spec with
+        {
+            Width = 64, Height = 64, InitImage = new EncodedImage(init), Mask = new EncodedImage(mask), Strength = 0.6,
+            MaskConvention = MaskConvention.Transparency, MaskBlur = 3,
+        };
+
+        var json = JobJson.Serialize(spec);
+        var back = JobJson.Deserialize<GenerationSpec>(json);
+
+        Assert.Equal(spec, back);
+        Assert.Equal(Convert.ToBase64String(init), JsonDocument.Parse(json).RootElement.GetProperty("initImage").GetString());
+        var (sent, received) = (spec.ToEngineRequests()[1], back.ToEngineRequests()[1]);
+        Assert.Equal(sent.InitImage!.Pixels, received.InitImage!.Pixels);
+        Assert.Equal(sent.Mask!.Pixels, received.Mask!.Pixels);
+        Assert.Equal((0.6, MaskConvention.Transparency, 3), (received.Strength, received.MaskConvention, received.MaskBlur));
+    }
+
+    [Fact]
     public void EverySpecProperty_IsPartOfTheWireForm()
     {
         // A field added to the spec without a wire form would silently vanish on its way to another replica.

@@ -26,7 +26,9 @@ public sealed class DiffusionApiFactory(
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Diffusion:DataDirectory", DataDirectory);
-        builder.UseSetting("Diffusion:Model:Path", useBuiltInModel ? "" : SharedTinyModel.Directory);
+        // A test that lists Diffusion:Models names its models there (setting both is an error).
+        var listsModels = settings?.Keys.Any(k => k.StartsWith("Diffusion:Models:", StringComparison.Ordinal) && char.IsDigit(k["Diffusion:Models:".Length])) == true;
+        builder.UseSetting("Diffusion:Model:Path", useBuiltInModel || listsModels ? "" : SharedTinyModel.Directory);
         builder.UseSetting("Diffusion:ShutdownTimeoutSeconds", "10");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) builder.UseSetting(key, value);
         builder.ConfigureTestServices(collection =>
@@ -36,6 +38,21 @@ public sealed class DiffusionApiFactory(
             collection.Replace(ServiceDescriptor.Singleton<IGenerationEngineLoader, ProbedEngineLoader>());
             services?.Invoke(collection);
         });
+    }
+
+    /// <summary>
+    /// Starts a service that must fail to start, and returns the failure's text. WebApplicationFactory may lose a race
+    /// with a start that fails fast (its deferred host asks the already disposed provider for the lifetime and throws
+    /// ObjectDisposedException instead of the real error); then it starts a fresh factory, a few times.
+    /// </summary>
+    public static string StartFailure(IReadOnlyDictionary<string, string?> settings)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var factory = new DiffusionApiFactory(settings);
+            var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+            if (error is not ObjectDisposedException || attempt == 5) return error.ToString();
+        }
     }
 
     /// <summary>Waits until /health/ready answers 200 (model loaded and warmed up).</summary>

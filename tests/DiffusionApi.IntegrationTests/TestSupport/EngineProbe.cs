@@ -12,6 +12,8 @@ namespace DiffusionApi.IntegrationTests.TestSupport;
 public sealed class EngineProbe
 {
     private readonly List<IReadOnlyList<GenerationRequest>> _batches = [];
+    private readonly List<string> _batchModels = [];
+    private readonly List<string> _events = [];
     private volatile TaskCompletionSource? _gate;
     private readonly TaskCompletionSource _loadGate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _entered = new(0);
@@ -37,6 +39,23 @@ public sealed class EngineProbe
 
     public IEnumerable<string> PromptsSeen => Batches.SelectMany(b => b.Select(r => r.Prompt));
 
+    /// <summary>The model each of <see cref="Batches"/> ran on, in the same order.</summary>
+    public IReadOnlyList<string> BatchModels
+    {
+        get { lock (_batches) return [.. _batchModels]; }
+    }
+
+    /// <summary>"load NAME" and "unload NAME" in the order the registry loaded and disposed engines.</summary>
+    public IReadOnlyList<string> ModelEvents
+    {
+        get { lock (_events) return [.. _events]; }
+    }
+
+    internal void Record(string modelEvent)
+    {
+        lock (_events) _events.Add(modelEvent);
+    }
+
     /// <summary>From now on, engine calls wait until <see cref="Release"/>.</summary>
     public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -57,7 +76,11 @@ public sealed class EngineProbe
         var isWarmUp = batch.Count == 1 && batch[0].Prompt == "warm-up";
         if (!isWarmUp)
         {
-            lock (_batches) _batches.Add(batch);
+            lock (_batches)
+            {
+                _batches.Add(batch);
+                _batchModels.Add(inner.Model.Name);
+            }
             if (_gate is { } gate)
             {
                 _entered.Release();
@@ -81,10 +104,12 @@ public sealed class EngineProbe
 /// <summary>Loads the real engine through <see cref="PipelineEngineLoader"/> and wraps it with an <see cref="EngineProbe"/>.</summary>
 public sealed class ProbedEngineLoader(PipelineEngineLoader inner, EngineProbe probe) : IGenerationEngineLoader
 {
-    public IGenerationEngine Load(CancellationToken cancellationToken)
+    public IGenerationEngine Load(ModelDefinition model, CancellationToken cancellationToken)
     {
         probe.WaitForLoading();
-        return new ProbedEngine(inner.Load(cancellationToken), probe);
+        var engine = new ProbedEngine(inner.Load(model, cancellationToken), probe);
+        probe.Record("load " + model.Name);
+        return engine;
     }
 
     private sealed class ProbedEngine(IGenerationEngine inner, EngineProbe probe) : IGenerationEngine
@@ -94,6 +119,10 @@ public sealed class ProbedEngineLoader(PipelineEngineLoader inner, EngineProbe p
         public IReadOnlyList<GeneratedImage> Generate(IReadOnlyList<GenerationRequest> batch, IProgress<StepProgress>? progress, CancellationToken cancellationToken) =>
             probe.Generate(inner, batch, progress, cancellationToken);
 
-        public void Dispose() => inner.Dispose();
+        public void Dispose()
+        {
+            probe.Record("unload " + inner.Model.Name);
+            inner.Dispose();
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DiffusionApi.Engine;
+using DiffusionApi.Jobs;
 using DiffusionApi.Options;
 using Microsoft.Extensions.Options;
 
@@ -63,22 +64,25 @@ public static class SdapiDiscoveryApi
     public static SdapiSchedule[] Schedulers() =>
         SdapiSamplers.Schedules.Select(s => new SdapiSchedule(s.Name, s.Label, null, s.Name == "karras" ? 7.0 : -1, false)).ToArray();
 
-    public static IResult Models(HttpContext context, ModelHost host)
+    public static IResult Models(HttpContext context, ModelRegistry models)
     {
-        if (host.Engine is not { } engine) return ProblemResults.Unavailable(context, host.Describe());
-        var model = engine.Model;
-        return TypedResults.Ok(new[] { new SdapiModel(SdapiOptions.TitleOf(model), model.Name, null, null, model.Directory, null) });
+        if (!models.IsStarted) return ProblemResults.Unavailable(context, models.Describe());
+        return TypedResults.Ok(models.Statuses().Select(s =>
+            new SdapiModel(s.Definition.Name, s.Definition.Name, null, null, s.Info?.Directory ?? s.Definition.Path, null)).ToArray());
     }
 
-    public static IResult GetOptions(HttpContext context, ModelHost host)
+    public static async Task<IResult> GetOptions(HttpContext context, JobService jobs, SdapiCheckpoint checkpoint)
     {
-        if (host.Engine is not { } engine) return ProblemResults.Unavailable(context, host.Describe());
-        return TypedResults.Ok(SdapiOptions.Current(engine.Model));
+        var (model, _, unavailable) = await jobs.DescribeModelAsync(checkpoint.Current.Name, SdapiOptions.Checkpoint, context.RequestAborted);
+        return model is null ? ProblemResults.Unavailable(context, unavailable!) : TypedResults.Ok(SdapiOptions.Current(model));
     }
 
-    public static async Task<IResult> SetOptions(HttpContext context, ModelHost host)
+    /// <summary>
+    /// Settings with the values GET /options shows are accepted (no-ops); sd_model_checkpoint switches A1111's checkpoint
+    /// for every A1111 client (<see cref="SdapiCheckpoint"/>), loading the model before it answers, as A1111 does.
+    /// </summary>
+    public static async Task<IResult> SetOptions(HttpContext context, JobService jobs, ModelRegistry models, SdapiCheckpoint checkpoint)
     {
-        if (host.Engine is not { } engine) return ProblemResults.Unavailable(context, host.Describe());
         var errors = new SdapiErrors();
         Dictionary<string, JsonElement>? settings = null;
         try
@@ -89,25 +93,32 @@ public static class SdapiDiscoveryApi
         {
             errors.Add("body", $"the body must be a JSON object of settings: {ex.Message}");
         }
+        var chosen = checkpoint.Current;
+        if (settings is not null && settings.TryGetValue(SdapiOptions.Checkpoint, out var title))
+        {
+            if (title.ValueKind == JsonValueKind.String && checkpoint.Resolve(title.GetString()!) is { } named) chosen = named;
+            else errors.Add(SdapiOptions.Checkpoint, models.UnknownModel(SdapiOptions.Checkpoint, title.ValueKind == JsonValueKind.String ? title.GetString()! : title.GetRawText(), "GET /sdapi/v1/sd-models"));
+        }
+        var (model, _, unavailable) = await jobs.DescribeModelAsync(chosen.Name, SdapiOptions.Checkpoint, context.RequestAborted);
+        if (model is null) return ProblemResults.Unavailable(context, unavailable!);
         foreach (var (key, value) in settings ?? [])
         {
-            if (key == SdapiOptions.Checkpoint)
-            {
-                if (value.ValueKind != JsonValueKind.String || !SdapiRequestReader.NamesModel(value.GetString()!, engine.Model))
-                    errors.Add(key, $"{key} must name a model this service serves ('{SdapiOptions.TitleOf(engine.Model)}', GET /sdapi/v1/sd-models) but was {value.GetRawText()}");
-                continue;
-            }
-            SdapiRequestReader.CheckNoOp(key, key, value, engine.Model, errors);
+            if (key != SdapiOptions.Checkpoint) SdapiRequestReader.CheckNoOp(key, key, value, model, errors);
         }
-        return errors.Any ? errors.ToResult() : TypedResults.Json<object?>(null);
+        if (errors.Any) return errors.ToResult();
+        checkpoint.Set(chosen);
+        return TypedResults.Json<object?>(null);
     }
 
-    public static IResult CommandFlags(HttpContext context, ModelHost host, IOptions<LimitsOptions> limits) => TypedResults.Ok(new Dictionary<string, object?>
+    public static IResult CommandFlags(HttpContext context, ModelRegistry models, SdapiCheckpoint checkpoint) =>
+        FlagsOf(context, models.StatusOf(checkpoint.Current));
+
+    private static IResult FlagsOf(HttpContext context, ModelStatus checkpoint) => TypedResults.Ok(new Dictionary<string, object?>
     {
         ["api"] = true,
         ["nowebui"] = true,
         ["api_auth"] = null,
-        ["ckpt"] = host.Engine?.Model.Directory,
+        ["ckpt"] = checkpoint.Info?.Directory ?? checkpoint.Definition.Path,
         ["ckpt_dir"] = null,
         ["embeddings_dir"] = null,
         ["lora_dir"] = null,
@@ -118,7 +129,7 @@ public static class SdapiDiscoveryApi
         ["lowvram"] = false,
         ["listen"] = true,
         ["port"] = context.Connection.LocalPort,
-        ["use_cpu"] = host.Engine?.Model.ExecutionProvider == "CPU" ? new[] { "all" } : Array.Empty<string>(),
+        ["use_cpu"] = checkpoint.Info?.ExecutionProvider == "CPU" ? new[] { "all" } : Array.Empty<string>(),
     });
 
     public static Dictionary<string, object> Memory()

@@ -47,29 +47,42 @@ public static class SdapiGenerationApi
         return group;
     }
 
-    public static async Task<IResult> Img2Img(HttpContext context, JobService jobs, ModelHost host, IImageStore store, SdapiCallerJobs callers,
+    public static async Task<IResult> Img2Img(HttpContext context, JobService jobs, SdapiCheckpoint checkpoint, IImageStore store, SdapiCallerJobs callers,
         IOptions<LimitsOptions> limits, IOptions<PromptsOptions> prompts, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TimeProvider time)
     {
         var body = await context.Request.ReadFromJsonAsync<Img2ImgRequest>(json.Value.SerializerOptions, context.RequestAborted);
-        return await GenerateAsync(body!, context, jobs, host, store, callers, limits.Value, prompts.Value, json.Value.SerializerOptions, time,
+        return await GenerateAsync(body!, context, jobs, checkpoint, store, callers, limits.Value, prompts.Value, json.Value.SerializerOptions, time,
             denoisingStrength: body!.DenoisingStrength ?? SdapiRequestReader.DefaultDenoisingStrength);
     }
 
-    public static async Task<IResult> Txt2Img(HttpContext context, JobService jobs, ModelHost host, IImageStore store, SdapiCallerJobs callers,
+    public static async Task<IResult> Txt2Img(HttpContext context, JobService jobs, SdapiCheckpoint checkpoint, IImageStore store, SdapiCallerJobs callers,
         IOptions<LimitsOptions> limits, IOptions<PromptsOptions> prompts, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TimeProvider time)
     {
         var body = await context.Request.ReadFromJsonAsync<Txt2ImgRequest>(json.Value.SerializerOptions, context.RequestAborted);
-        return await GenerateAsync(body!, context, jobs, host, store, callers, limits.Value, prompts.Value, json.Value.SerializerOptions, time, denoisingStrength: null);
+        return await GenerateAsync(body!, context, jobs, checkpoint, store, callers, limits.Value, prompts.Value, json.Value.SerializerOptions, time, denoisingStrength: null);
     }
 
-    internal static async Task<IResult> GenerateAsync(SdapiGenerationRequest request, HttpContext context, JobService jobs, ModelHost host, IImageStore store,
+    internal static async Task<IResult> GenerateAsync(SdapiGenerationRequest request, HttpContext context, JobService jobs, SdapiCheckpoint checkpoint, IImageStore store,
         SdapiCallerJobs callers, LimitsOptions limits, PromptsOptions prompts, JsonSerializerOptions json, TimeProvider time, double? denoisingStrength)
     {
-        if (host.Engine is not { } engine) return ProblemResults.Unavailable(context, host.Describe());
+        // The model: override_settings.sd_model_checkpoint for this request, else A1111's loaded checkpoint.
         var errors = new SdapiErrors();
+        var model = checkpoint.Current;
+        if (request.OverrideSettings?.TryGetValue(SdapiOptions.Checkpoint, out var title) == true)
+        {
+            if (title.ValueKind == JsonValueKind.String && checkpoint.Resolve(title.GetString()!) is { } named) model = named;
+            else
+            {
+                const string field = "override_settings." + SdapiOptions.Checkpoint;
+                errors.Add(field, jobs.Models.UnknownModel(field, title.ValueKind == JsonValueKind.String ? title.GetString()! : title.GetRawText(), "GET /sdapi/v1/sd-models"));
+                return errors.ToResult();
+            }
+        }
+        var (info, _, unavailable) = await jobs.DescribeModelAsync(model.Name, SdapiOptions.Checkpoint, context.RequestAborted);
+        if (info is null) return ProblemResults.Unavailable(context, unavailable!);
         var key = IdempotencyKeyHeader.Read(context, out var keyError);
         if (keyError is not null) errors.AddHeader(IdempotencyKeyHeader.Name, keyError);
-        var reading = SdapiRequestReader.Read(request, limits, engine.Model, prompts, errors);
+        var reading = SdapiRequestReader.Read(request, limits, info, prompts, errors);
         if (reading is null || errors.Any) return errors.ToResult();
 
         var outcome = await jobs.EnqueueAsync(reading.Spec, JobKind.Sync, context.RequestAborted, key);
@@ -103,14 +116,14 @@ public static class SdapiGenerationApi
         var echoed = request is Img2ImgRequest { IncludeInitImages: not true } img2img ? img2img with { InitImages = null, Mask = null } : request;
         var parameters = JsonSerializer.SerializeToElement(echoed, echoed.GetType(), json);
         // The job's own spec: with an Idempotency-Key seen before, that earlier job (and its seeds) answers.
-        var info = SdapiInfo.Create(job.Job.Spec, engine.Model, reading.BatchSize, timestamp, denoisingStrength);
+        var infoText = SdapiInfo.Create(job.Job.Spec, info, reading.BatchSize, timestamp, denoisingStrength);
         // Interrupted or skipped by the caller (/sdapi/v1/interrupt, /skip): A1111 answers with what it has; we have no image yet.
-        if (final.State == JobState.Cancelled) return TypedResults.Ok(new SdapiImagesResponse([], parameters, info));
+        if (final.State == JobState.Cancelled) return TypedResults.Ok(new SdapiImagesResponse([], parameters, infoText));
         if (final.State != JobState.Succeeded) return ProblemResults.ForUnfinishedJob(context, final);
 
         // save_images keeps them in the image store (GET /v1/images/{id} until retention removes them).
         var contents = await JobResults.ReadImagesAsync(store, final, keep: reading.SaveImages, context.RequestAborted);
         var images = reading.SendImages ? contents.Select(Convert.ToBase64String).ToArray() : [];
-        return TypedResults.Ok(new SdapiImagesResponse(images, parameters, info));
+        return TypedResults.Ok(new SdapiImagesResponse(images, parameters, infoText));
     }
 }

@@ -46,8 +46,9 @@ public static class SdapiRequestReader
             switch (key)
             {
                 case SdapiOptions.Checkpoint:
+                    // The caller chose the model by it (SdapiCheckpoint) before reading the rest against that model.
                     if (value.ValueKind != JsonValueKind.String || !NamesModel(value.GetString()!, model))
-                        errors.Add(field, $"{SdapiOptions.Checkpoint} must name the loaded model '{SdapiOptions.TitleOf(model)}' (GET /sdapi/v1/sd-models) but was {value.GetRawText()}");
+                        errors.Add(field, $"{SdapiOptions.Checkpoint} must name the model '{SdapiOptions.TitleOf(model)}' (GET /sdapi/v1/sd-models) but was {value.GetRawText()}");
                     break;
                 case SdapiOptions.ClipSkip:
                     if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var skip)) clipSkip = skip;

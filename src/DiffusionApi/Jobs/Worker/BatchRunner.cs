@@ -8,7 +8,9 @@ using Microsoft.Extensions.Options;
 namespace DiffusionApi.Jobs.Worker;
 
 /// <summary>
-/// Runs one leased batch on the engine: starts the jobs still wanted, runs their images in engine calls of at most
+/// Runs one leased batch on the engine: starts the jobs still wanted, leases their model from the
+/// <see cref="ModelRegistry"/> (loading it when it is not; the lease keeps it loaded until the batch ends), runs their
+/// images in engine calls of at most
 /// <see cref="BatchingOptions.MaxBatchSize"/> off the host's threads, and returns the images for the
 /// <see cref="JobFinisher"/>. The engine stops early only when every job of the batch is stopping (cancelled by its
 /// clients) or the service gives up; then the jobs are cancelled, or given back to the queue. A failing engine call
@@ -16,6 +18,7 @@ namespace DiffusionApi.Jobs.Worker;
 /// Concurrency: one batch at a time, from the worker's loop.
 /// </summary>
 public sealed partial class BatchRunner(
+    ModelRegistry registry,
     HeldJobs held,
     JobLifecycle lifecycle,
     DiffusionMetrics metrics,
@@ -28,7 +31,7 @@ public sealed partial class BatchRunner(
     private readonly int _maxJobSeconds = limits.Value.MaxJobSeconds;
 
     /// <returns>The generated batch, or null when no job of it is left to finish (none started, cancelled, failed, given back).</returns>
-    public async Task<FinishedBatch?> RunAsync(IGenerationEngine engine, IReadOnlyList<LeasedJob> batch, CancellationToken abort)
+    public async Task<FinishedBatch?> RunAsync(IReadOnlyList<LeasedJob> batch, CancellationToken abort)
     {
         // 1. Start the jobs still wanted; record their queue wait as a span of each job's own trace.
         var jobs = new List<RunningJob>(batch.Count);
@@ -40,6 +43,10 @@ public sealed partial class BatchRunner(
             jobs.Add(job);
         }
         if (jobs.Count == 0) return null;
+        // Every job of a batch has the same model: the batch key ends with it.
+        using var lease = await LeaseModelAsync(jobs, abort);
+        if (lease is null) return null;
+        var engine = lease.Engine;
         var requests = new List<GenerationRequest>();
         foreach (var job in jobs) requests.AddRange(job.Job.Spec.ToEngineRequests());
 
@@ -102,6 +109,36 @@ public sealed partial class BatchRunner(
             foreach (var registration in registrations) await registration.DisposeAsync();
             await progress.DisposeAsync();
         }
+    }
+
+    /// <summary>The batch's model, loaded; null when it cannot be had (its jobs failed) or the service gives up (its jobs given back).</summary>
+    private async Task<ModelLease?> LeaseModelAsync(List<RunningJob> jobs, CancellationToken abort)
+    {
+        var name = jobs[0].Job.Model;
+        string failure;
+        if (registry.Find(name) is not { } model)
+        {
+            // Queued by a replica configured with other models (a shared queue).
+            failure = $"the model '{name}' is not served by this worker (Diffusion:Models)";
+        }
+        else
+        {
+            try
+            {
+                return await registry.AcquireAsync(model, abort);
+            }
+            catch (OperationCanceledException) when (abort.IsCancellationRequested)
+            {
+                foreach (var job in jobs) await held.ReleaseAsync(job);
+                return null;
+            }
+            catch (ModelLoadFailedException ex)
+            {
+                failure = ex.Message;
+            }
+        }
+        foreach (var job in jobs) await held.FinishAsync(job, JobOutcome.Failed(failure));
+        return null;
     }
 
     private string TimedOutMessage =>

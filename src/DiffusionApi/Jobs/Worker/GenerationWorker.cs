@@ -7,8 +7,9 @@ using Microsoft.Extensions.Options;
 namespace DiffusionApi.Jobs.Worker;
 
 /// <summary>
-/// The worker's loop and its life: once <see cref="EngineStartup"/> has the model ready, it leases batch after batch
-/// from the <see cref="IJobQueue"/>, runs each with the <see cref="BatchRunner"/> and hands it to the
+/// The worker's loop and its life: once <see cref="EngineStartup"/> has the start-up models ready, it leases batch after
+/// batch from the <see cref="IJobQueue"/> (each batch of one model), runs each with the <see cref="BatchRunner"/> on its
+/// model (loaded on demand by the <see cref="ModelRegistry"/>) and hands it to the
 /// <see cref="JobFinisher"/> through a one-batch hand-off (encoding and storing batch n overlap the engine work of
 /// batch n+1; a slow store holds the engine back by one batch at most), while <see cref="HeldJobs"/> renews the leases.
 /// On host stop it drains: the queue stops taking jobs, and what was accepted runs until the host's shutdown timeout;
@@ -25,7 +26,7 @@ public sealed partial class GenerationWorker(
     BatchRunner runner,
     JobFinisher finisher,
     JobLifecycle lifecycle,
-    ModelHost host,
+    ModelRegistry registry,
     IOptions<BatchingOptions> batching,
     IOptions<NodeOptions> node,
     IHostApplicationLifetime lifetime,
@@ -69,16 +70,15 @@ public sealed partial class GenerationWorker(
         var abort = _abort.Token;
         if (node.Value.IsApiOnly)
         {
-            // Diffusion:Node:Role=Api: requests are validated against the model's description and queued for the
+            // Diffusion:Node:Role=Api: requests are validated against the models' descriptions and queued for the
             // worker nodes; the drain above still applies (503 for new jobs, readiness off).
             if (await startup.DescribeAsync(abort) is not null) queue.StopAccepting();
             return;
         }
-        var (engine, failure) = await startup.LoadAsync(abort);
-        if (engine is null)
+        if (await startup.LoadAsync(abort) is { } failure)
         {
             queue.StopAccepting();
-            await FailUnservedAsync(failure!);
+            await FailUnservedAsync(failure);
             return;
         }
 
@@ -96,7 +96,7 @@ public sealed partial class GenerationWorker(
                 FinishedBatch? done;
                 try
                 {
-                    done = await runner.RunAsync(engine, batch, abort);
+                    done = await runner.RunAsync(batch, abort);
                 }
                 catch (Exception ex) when (BackendUnavailableHandler.IsBackendUnavailable(ex))
                 {
@@ -151,8 +151,8 @@ public sealed partial class GenerationWorker(
 
     private void BeginDraining()
     {
-        if (host.IsDraining) return;
-        host.SetDraining();
+        if (registry.IsDraining) return;
+        registry.SetDraining();
         queue.StopAccepting();
         LogDraining(logger, queue.Stats.Depth);
     }
