@@ -51,7 +51,7 @@ public abstract class JobBackendContract
     protected static async Task<IReadOnlyList<LeasedJob>> LeaseAsync(JobBackend backend, string worker = "worker-a", int maxImages = 4, TimeSpan maxDelay = default, string? model = null)
     {
         using var timeout = new CancellationTokenSource(Patience);
-        return await backend.Queue.LeaseBatchAsync(worker, new BatchLimits(maxImages, maxDelay, model), timeout.Token)
+        return await backend.Queue.LeaseBatchAsync(worker, new BatchLimits(maxImages, maxDelay, model is null ? null : [model]), timeout.Token)
             ?? throw new Xunit.Sdk.XunitException("the queue answered null (stop) instead of a batch");
     }
 

@@ -63,7 +63,7 @@ public sealed class InMemoryJobQueue : IJobQueue
             {
                 ReclaimExpiredLeases();
                 DropFinished();
-                if (FirstFor(limits.Model) is not { } head)
+                if (FirstFor(limits.Models) is not { } head)
                 {
                     if (_stopped) return null;
                     (changed, wait) = (_changed.Task, Timeout.InfiniteTimeSpan);
@@ -93,12 +93,12 @@ public sealed class InMemoryJobQueue : IJobQueue
         }
     }
 
-    /// <summary>The first waiting job of <paramref name="model"/> (null = any model).</summary>
-    private LinkedListNode<Entry>? FirstFor(string? model)
+    /// <summary>The first waiting job of one of <paramref name="models"/> (null = any model).</summary>
+    private LinkedListNode<Entry>? FirstFor(IReadOnlyCollection<string>? models)
     {
         for (var node = _waiting.First; node is not null; node = node.Next)
         {
-            if (model is null || string.Equals(node.Value.Job.Model, model, StringComparison.Ordinal)) return node;
+            if (models is null || models.Contains(node.Value.Job.Model, StringComparer.Ordinal)) return node;
         }
         return null;
     }

@@ -134,15 +134,29 @@ internal static class RedisJobScripts
 
     /// <summary>
     /// Runs the reaper, then leases the next batch. ARGV: 2 worker, 3 max images, 4 max delay ms, 5 lease ms,
-    /// 6 max attempts, 7 async retention ms, 8 sync retention ms, 9 the stream of the worker's model ('' = any model). Returns {'empty', depth, leased} |
+    /// 6 max attempts, 7 async retention ms, 8 sync retention ms, 9… the streams of the worker's models (none = any model). Returns {'empty', depth, leased} |
     /// {'wait', ms, depth, leased} | {'ok', depth, leased, id, attempt, descriptor, ...}.
     /// </summary>
     public const string Lease = Common + Reclaim + """
 
         local worker, max_images, max_delay = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
         reclaim(ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8])
+        -- The head is the oldest job of the worker's models: the lowest admission sequence over their waiting sets.
         local waiting = P .. ':waiting'
-        if ARGV[9] ~= '' then waiting = wkey(ARGV[9]) end
+        if #ARGV >= 9 then
+          local best = nil
+          for i = 9, #ARGV do
+            local first = redis.call('ZRANGE', wkey(ARGV[i]), 0, 0, 'WITHSCORES')
+            if #first > 0 and (best == nil or tonumber(first[2]) < best) then
+              best = tonumber(first[2])
+              waiting = wkey(ARGV[i])
+            end
+          end
+          if best == nil then
+            local d, l = counts()
+            return {'empty', d, l}
+          end
+        end
         local ids = redis.call('ZRANGE', waiting, 0, 255)
         if #ids == 0 then
           local d, l = counts()

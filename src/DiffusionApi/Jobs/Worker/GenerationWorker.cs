@@ -89,8 +89,8 @@ public sealed partial class GenerationWorker(
         var drained = false;
         try
         {
-            // Only this engine's model: a shared queue may hold other models' jobs for other workers.
-            var limits = _limits with { Model = engine.Model.Name };
+            // Only this worker's models: a shared queue may hold other deployments' jobs for other workers.
+            var limits = _limits with { Models = registry.Models.Select(m => m.Name).ToArray() };
             while (await queue.LeaseBatchAsync(held.WorkerId, limits, abort) is { } batch)
             {
                 FinishedBatch? done;
