@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using DiffusionApi.BrowserTests.TestSupport;
 using DiffusionEngine.Imaging;
-using PuppeteerSharp.Input;
 
 namespace DiffusionApi.BrowserTests;
 
@@ -19,16 +18,12 @@ public sealed class PlaygroundImageTests(BrowserFixture fixture, TxtToImgOnlySer
     public async Task UploadedImage_AndAPaintedMask_AreSentWithStrength_AndTheUnpaintedPixelsComeBackExactly()
     {
         var initPng = TestImages.Gradient(Side, Side);
-        var initPath = Path.Combine(Directory.CreateTempSubdirectory("diffusion-init-").FullName, "init.png");
-        await File.WriteAllBytesAsync(initPath, initPng);
         await using var page = await fixture.OpenPageAsync(fixture.Open.BaseAddress);
         await page.WaitForDiscoveryAsync();
         Assert.False(await page.EvaluateAsync<bool>("document.querySelector('#init-image-group').hidden"), "tiny-sd lists img2img and inpaint, yet the init image is hidden");
         await page.FillRequestAsync("repaint the middle", size: 128, steps: 4, seed: "77");
 
-        var input = await page.Page.QuerySelectorAsync("#init-image");
-        await input.UploadFileAsync(initPath);
-        await page.WaitUntilAsync($"!document.querySelector('#init-image-options').hidden && document.querySelector('#mask').width === {Side}", "the mask editor");
+        await page.UploadInitImageAsync(initPng, Side);
         // The output size follows the image.
         Assert.Equal(["64", "64"], await page.EvaluateAsync<string[]>("['#width', '#height'].map(s => document.querySelector(s).value)"));
 
@@ -38,13 +33,7 @@ public sealed class PlaygroundImageTests(BrowserFixture fixture, TxtToImgOnlySer
         Assert.Equal("0.50", await page.TextAsync("#strength-value"));
 
         // One stroke across the middle with the mouse.
-        var box = await (await page.Page.QuerySelectorAsync("#mask")).BoundingBoxAsync();
-        var y = box.Y + box.Height / 2;
-        await page.Page.Mouse.MoveAsync(box.X + box.Width * 0.3m, y);
-        await page.Page.Mouse.DownAsync();
-        await page.Page.Mouse.MoveAsync(box.X + box.Width * 0.7m, y, new MoveOptions { Steps = 8 });
-        await page.Page.Mouse.UpAsync();
-        await page.WaitUntilAsync("document.querySelector('#mask-state').textContent.startsWith('Painted')", "the painted state");
+        await page.PaintStrokeAsync((0.3m, 0.5m), (0.7m, 0.5m));
 
         await page.GenerateAsync();
 
@@ -68,6 +57,7 @@ public sealed class PlaygroundImageTests(BrowserFixture fixture, TxtToImgOnlySer
         Assert.Contains($"cat > request.json <<'EOF'\n{bodyText}\nEOF\ncurl -sS -X POST '{fixture.Open.BaseAddress.GetLeftPart(UriPartial.Authority)}/v1/jobs'", curl, StringComparison.Ordinal);
         Assert.Contains("--data-binary @request.json", curl, StringComparison.Ordinal);
         Assert.DoesNotContain("--data-raw", curl, StringComparison.Ordinal);
+        Assert.Contains("long-lines", await page.AttributeAsync("#curl", "class"), StringComparison.Ordinal);
 
         // The service inpainted: pixels far from the stroke are the init image's, exactly; the stroke was repainted.
         var output = await ResultImageAsync(page);
@@ -83,13 +73,10 @@ public sealed class PlaygroundImageTests(BrowserFixture fixture, TxtToImgOnlySer
     [BrowserFact]
     public async Task Mask_IsPaintedFromTheKeyboard_AndClearSendsNoMask()
     {
-        var initPath = Path.Combine(Directory.CreateTempSubdirectory("diffusion-init-").FullName, "init.png");
-        await File.WriteAllBytesAsync(initPath, TestImages.Gradient(Side, Side));
         await using var page = await fixture.OpenPageAsync(fixture.Open.BaseAddress);
         await page.WaitForDiscoveryAsync();
         await page.FillRequestAsync("keyboard mask", steps: 4);
-        await (await page.Page.QuerySelectorAsync("#init-image")).UploadFileAsync(initPath);
-        await page.WaitUntilAsync($"document.querySelector('#mask').width === {Side}", "the mask editor");
+        await page.UploadInitImageAsync(TestImages.Gradient(Side, Side), Side);
 
         // Tab from the strength slider reaches the mask; Space paints at the brush, held while arrows move it.
         await page.Page.FocusAsync("#strength");

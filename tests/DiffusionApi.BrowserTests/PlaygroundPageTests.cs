@@ -299,6 +299,9 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
         await using var page = await fixture.OpenPageAsync(Home, new ViewPortOptions { Width = 1280, Height = 860 });
         await page.WaitForDiscoveryAsync();
         await page.FillRequestAsync("a lighthouse on a cliff at dusk, watercolor", size: 128, steps: 12, count: 4, seed: "20240607", negativePrompt: "blurry");
+        // An init image with a painted mask, so the picture shows the inpainting controls at work.
+        await page.UploadInitImageAsync(TestImages.Gradient(128, 128), 128);
+        await page.PaintStrokeAsync((0.2m, 0.25m), (0.8m, 0.7m));
 
         await page.GenerateAsync(images: 4);
 

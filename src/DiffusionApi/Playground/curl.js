@@ -18,7 +18,7 @@ export function curlForSubmit(url, bodyText, withKey, viaFile = false) {
     return parts.join(' \\\n  ');
   }
   parts.push(`--data-binary @${BODY_FILE}`);
-  return `# The body carries images: written to ${BODY_FILE} first (too long for a command-line argument).\n` +
+  return `# Images make the body too long for an argument: it goes to ${BODY_FILE} first.\n` +
     `cat > ${BODY_FILE} <<'EOF'\n${bodyText}\nEOF\n${parts.join(' \\\n  ')}`;
 }
 

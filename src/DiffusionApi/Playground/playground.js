@@ -162,9 +162,11 @@ function setRange(input, min, max) {
   input.max = String(max);
 }
 
-/** Fills size, steps and guidance with the selected model's defaults (from /v1/models). */
+/** Fills size, steps, guidance and scheduler with the selected model's defaults (from /v1/models; null until it loaded). */
 function applyModelDefaults() {
-  const defaults = models.find((m) => m.id === ui.model.value)?.defaults;
+  const model = models.find((m) => m.id === ui.model.value);
+  if ([...ui.scheduler.options].some((o) => o.value === model?.default_scheduler)) ui.scheduler.value = model.default_scheduler;
+  const defaults = model?.defaults;
   if (!defaults) return;
   ui.width.value = String(defaults.width);
   ui.height.value = String(defaults.height);
@@ -178,12 +180,17 @@ async function loadDiscovery() {
   try {
     const [modelList, schedulerList] = await Promise.all([api.models(), api.schedulers()]);
     const first = models.length === 0;
+    const previous = ui.model.value;
     models = modelList.data;
-    fillSelect(ui.model, models.map((m) => [m.id, m.id]), models[0]?.id);
-    if (first) applyModelDefaults();
+    // The model chosen before (a reload after entering the key), else the service's default.
+    const chosen = models.find((m) => m.id === previous) ?? models.find((m) => m.default) ?? models[0];
+    fillSelect(ui.model, models.map((m) => [m.id, m.state && m.state !== 'loaded' ? `${m.id} (${m.state})` : m.id]), chosen?.id);
     fillSelect(ui.scheduler, schedulerList.data.map((s) => [s.id, `${s.name} (${s.id})`]), schedulerList.default);
-    const model = models[0];
-    ui.serviceInfo.textContent = model ? `Model ${model.id} on ${model.execution_provider}` : 'No model loaded';
+    if (first) applyModelDefaults();
+    const model = models.find((m) => m.default) ?? models[0];
+    const where = model?.execution_provider ? ` on ${model.execution_provider}` : '';
+    ui.serviceInfo.textContent = !model ? 'No model loaded'
+      : models.length === 1 ? `Model ${model.id}${where}` : `${models.length} models; default ${model.id}${where}`;
     applyCapabilities();
     if (!current) setStatus('Ready.');
   } catch (error) {
@@ -232,6 +239,7 @@ async function chooseInitImage() {
     return;
   }
   ui.initPreview.src = initImage.dataUrl;
+  ui.initPreview.parentElement.style.setProperty('--aspect', String(initImage.width / initImage.height));
   maskEditor.reset(initImage.width, initImage.height);
   ui.initImageOptions.hidden = false;
   ui.initImageRemove.disabled = false;
@@ -296,7 +304,7 @@ async function generate() {
   clearErrors();
   const { text: bodyText, carriesImages } = buildRequestBody();
   const submitCurl = curlForSubmit(new URL('/v1/jobs', location.origin).href, bodyText, api.sendsKey, carriesImages);
-  showCurl(submitCurl);
+  showCurl(submitCurl, carriesImages);
   setBusy(true);
   setStatus('Submitting…');
   setProgress(0, 0, 'submitting');
@@ -306,7 +314,7 @@ async function generate() {
     current = { id: job.id, cancelRequested: false, runStart: null, runStartStep: 0, controller: new AbortController() };
     ui.status.dataset.jobId = job.id;
     showCurl(`${submitCurl}\n\n` +
-      `# then follow the job (Server-Sent Events):\n${curlForEvents(api.eventsUrl(job.id), api.sendsKey)}`);
+      `# then follow the job (Server-Sent Events):\n${curlForEvents(api.eventsUrl(job.id), api.sendsKey)}`, carriesImages);
     render(job);
     await follow(current);
   } catch (error) {
@@ -528,7 +536,9 @@ function setStatus(text) {
   ui.status.textContent = text;
 }
 
-function showCurl(text) {
+/** Base64 images make lines of megabytes: those are shown unwrapped in a scrolling box (wrapping them takes seconds). */
+function showCurl(text, longLines) {
+  ui.curl.classList.toggle('long-lines', longLines);
   ui.curl.textContent = text;
   ui.copyCurl.disabled = false;
 }

@@ -19,6 +19,29 @@ public static class PlaygroundForm
         }
     }
 
+    /// <summary>Chooses the PNG as the init image in the file input (written to a temporary file) and waits for the mask editor.</summary>
+    public static async Task UploadInitImageAsync(this PageSession page, byte[] png, int width)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("diffusion-init-").FullName, "init.png");
+        await File.WriteAllBytesAsync(path, png);
+        var input = await page.Page.QuerySelectorAsync("#init-image");
+        await input.UploadFileAsync(path);
+        await page.WaitUntilAsync($"!document.querySelector('#init-image-options').hidden && document.querySelector('#mask').width === {width}", "the mask editor");
+    }
+
+    /// <summary>Drags the mouse over the mask canvas between two points given as fractions of its shown size.</summary>
+    public static async Task PaintStrokeAsync(this PageSession page, (decimal X, decimal Y) from, (decimal X, decimal Y) to)
+    {
+        var canvas = await page.Page.QuerySelectorAsync("#mask");
+        await canvas.ScrollIntoViewAsync(); // the mouse acts in the viewport
+        var box = await canvas.BoundingBoxAsync();
+        await page.Page.Mouse.MoveAsync(box.X + (box.Width * from.X), box.Y + (box.Height * from.Y));
+        await page.Page.Mouse.DownAsync();
+        await page.Page.Mouse.MoveAsync(box.X + (box.Width * to.X), box.Y + (box.Height * to.Y), new PuppeteerSharp.Input.MoveOptions { Steps = 8 });
+        await page.Page.Mouse.UpAsync();
+        await page.WaitUntilAsync("document.querySelector('#mask-state').textContent.startsWith('Painted')", "the painted state");
+    }
+
     /// <summary>Clicks Generate and waits until the gallery holds this many images, all decoded.</summary>
     public static async Task GenerateAsync(this PageSession page, int images = 1)
     {

@@ -26,7 +26,7 @@ internal static class DenoiseAndDecode
         cancellationToken.ThrowIfCancellationRequested();
 
         // 5. Denoising loop.
-        GuidedDenoisingLoop.Run(model.UNet, conditioning, latents, schedulers, batch, runOptions, progress, cancellationToken);
+        GuidedDenoisingLoop.Run(model.UNet, model.Kind, conditioning, latents, schedulers, batch, runOptions, progress, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
 
         // 6–7. Decode with the VAE, pixels (+ paste-back).

@@ -17,12 +17,13 @@ namespace DiffusionEngine.Pipelines.Steps;
 /// <item>inpainting with any other UNet: diffusers' legacy blend of the kept area,
 /// <c>latents = (1 − m)·add_noise(image_latents, noise, t_next) + m·latents</c> (the clean image latents after the last step).</item>
 /// </list>
-/// The UNet buffers are rented once per generation and every input but the sample is bound once; the loop itself
-/// allocates nothing.
+/// After each step, a progress object that is an <see cref="ILatentPreviewObserver"/> may take a look at the latents
+/// (a <see cref="LatentFrame"/>, made once per generation). The UNet buffers are rented once per generation and every
+/// input but the sample is bound once; the loop itself allocates nothing.
 /// </summary>
 internal static class GuidedDenoisingLoop
 {
-    public static void Run(UNetModel unetModel, UNetInputs conditioning, GenerationLatents latents, IScheduler[] schedulers, PreparedBatch batch,
+    public static void Run(UNetModel unetModel, ModelKind kind, UNetInputs conditioning, GenerationLatents latents, IScheduler[] schedulers, PreparedBatch batch,
         RunOptions runOptions, IProgress<StepProgress>? progress, CancellationToken cancellationToken)
     {
         var count = batch.Count;
@@ -52,6 +53,17 @@ internal static class GuidedDenoisingLoop
         }
 
         using var blendScratch = new RentedFloats(latents.LegacyBlend ? latentLength : 0);
+        var observer = progress as ILatentPreviewObserver;
+        using var previewScratch = new RentedFloats(observer is null ? 0 : latentLength);
+        var previewStep = first;
+        var frame = observer is null ? null : new LatentFrame(kind, count, batch.LatentHeight, batch.LatentWidth, image =>
+        {
+            // The latents as the next UNet call will see them (near unit variance whatever the scheduler); the last as they are.
+            var scratch = previewScratch.Array.AsMemory(0, latentLength);
+            latents.Latent(image).CopyTo(scratch.Span);
+            if (previewStep + 1 < timesteps.Count) schedulers[image].ScaleModelInput(scratch.Span, previewStep + 1);
+            return scratch;
+        });
         using var activity = DiffusionTelemetry.Source.StartActivity(DiffusionTelemetry.DenoiseActivity);
         using var unet = unetModel.Bind(unetInputBuffer.Array, inChannels, conditioning, unetOutputBuffer.Array, unetBatch, batch.LatentHeight, batch.LatentWidth);
         activity?.SetTag("diffusion.batch_size", count);
@@ -92,6 +104,11 @@ internal static class GuidedDenoisingLoop
             }
 
             progress?.Report(new StepProgress(step + 1 - first, timesteps.Count - first, Stopwatch.GetElapsedTime(stepStart)));
+            if (observer is not null && observer.WantsPreview(step + 1 - first, timesteps.Count - first))
+            {
+                previewStep = step;
+                observer.OnPreview(frame!, step + 1 - first, timesteps.Count - first);
+            }
         }
     }
 
