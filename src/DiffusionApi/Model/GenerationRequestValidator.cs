@@ -88,10 +88,14 @@ public static class GenerationRequestValidator
         }
         else
         {
-            CheckDimension("width", width, limits.MinWidth, limits.MaxWidth, Add);
-            CheckDimension("height", height, limits.MinHeight, limits.MaxHeight, Add);
+            // A size taken from the image says so: the client sent none.
+            Action<string, string> addSize = request.Size is null && images.Init is not null
+                ? (field, message) => Add(field, $"{message} (the size of image {images.Init.Width}x{images.Init.Height} rounded down to multiples of 8, used as no size was sent; send size)")
+                : Add;
+            CheckDimension("width", width, limits.MinWidth, limits.MaxWidth, addSize);
+            CheckDimension("height", height, limits.MinHeight, limits.MaxHeight, addSize);
             var pixels = (long)width * height;
-            if (pixels > limits.MaxPixels) Add("size", $"size must have at most {limits.MaxPixels} pixels but {width}x{height} has {pixels}");
+            if (pixels > limits.MaxPixels) addSize("size", $"size must have at most {limits.MaxPixels} pixels but {width}x{height} has {pixels}");
         }
 
         // quality (OpenAI) picks one of the model's step presets; steps, when given, is the exact count, so not both.
