@@ -91,10 +91,14 @@ public static class GenerationRequestValidator
         }
         else
         {
-            CheckDimension("width", width, limits.MinWidth, limits.MaxWidth, Add);
-            CheckDimension("height", height, limits.MinHeight, limits.MaxHeight, Add);
+            // A size taken from the image says so: the client sent none.
+            Action<string, string> addSize = request.Size is null && images.Init is not null
+                ? (field, message) => Add(field, $"{message} (the size of image {images.Init.Width}x{images.Init.Height} rounded down to multiples of 8, used as no size was sent; send size)")
+                : Add;
+            CheckDimension("width", width, limits.MinWidth, limits.MaxWidth, addSize);
+            CheckDimension("height", height, limits.MinHeight, limits.MaxHeight, addSize);
             var pixels = (long)width * height;
-            if (pixels > limits.MaxPixels) Add("size", $"size must have at most {limits.MaxPixels} pixels but {width}x{height} has {pixels}");
+            if (pixels > limits.MaxPixels) addSize("size", $"size must have at most {limits.MaxPixels} pixels but {width}x{height} has {pixels}");
         }
 
         // quality (OpenAI) picks one of the model's step presets; steps, when given, is the exact count, so not both.
@@ -203,13 +207,15 @@ public static class GenerationRequestValidator
 
     /// <summary>
     /// Whether the engine can batch <paramref name="spec"/> on <paramref name="model"/> (<see cref="BatchKey.For"/>: the
-    /// mode the model supports, a strength that leaves a step to run), so that no queued job fails on it. Empty: it can.
+    /// mode the model supports, a strength that leaves a step to run, a step count its scheduler can schedule), so that
+    /// no queued job fails on it. Empty: it can.
     /// </summary>
     public static Dictionary<string, string[]> CheckEngineKey(GenerationSpec spec, ModelInfo model)
     {
         try
         {
-            BatchKey.For(spec.ToEngineRequest(0), model);
+            // The schedule too: a step count the scheduler refuses would otherwise fail the job in the engine.
+            BatchKey.For(spec.ToEngineRequest(0), model).StepsThatRun(model.SchedulerConfig);
             return new(StringComparer.Ordinal);
         }
         catch (ArgumentException ex)
@@ -225,6 +231,7 @@ public static class GenerationRequestValidator
         var suffix = $" (Parameter '{refusal.ParamName}')";
         if (refusal.ParamName is not null && message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
         var field = refusal.ParamName == "strength" || message.StartsWith("strength", StringComparison.Ordinal) ? "strength"
+            : refusal.ParamName == "steps" ? "steps"
             : message.StartsWith("scheduler", StringComparison.Ordinal) ? "scheduler"
             : message.Contains("cannot run", StringComparison.Ordinal) ? "image"
             : "prompt";

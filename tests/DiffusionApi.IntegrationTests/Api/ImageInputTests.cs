@@ -175,6 +175,19 @@ public sealed class ImageInputTests(ReadyServiceFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task AnImageSmallerThanTheSizeLimits_WithoutSize_Is400SayingTheSizeCameFromTheImage()
+    {
+        var body = Body(size: null);
+        body["image"] = Convert.ToBase64String(TestImages.Gradient(40, 70));
+
+        var response = await Client.PostAsJsonAsync("/v1/images/generations", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(["width must be between 64 and 1024 but was 40 (the size of image 40x70 rounded down to multiples of 8, used as no size was sent; send size)"],
+            (await response.ReadProblemAsync()).Errors()["size"]);
+    }
+
+    [Fact]
     public async Task AnImageOverMaxRequestBodyBytes_IsAccepted_BecauseImageEndpointsAllowTheImageLimit()
     {
         // 160×160 noise: about 77 KB of PNG, 100 KB as base64, over the 64 KiB MaxRequestBodyBytes.
@@ -235,6 +248,20 @@ public sealed class ImageInputLimitTests
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(["image must have at most 100000 pixels (Limits:MaxImagePixels) but is 2048x2048 = 4194304"], (await response.ReadProblemAsync()).Errors()["image"]);
+    }
+
+    [Fact]
+    public async Task AnImageLargerThanTheSizeLimits_WithoutSize_IsScaledDownKeepingItsAspectRatio()
+    {
+        await using var factory = Create("Diffusion:Limits:MaxWidth", "128");
+        var client = await factory.CreateReadyClientAsync();
+        // 200×100 → × 0.64 (MaxWidth 128) → 128×64.
+        var body = new Dictionary<string, object?> { ["prompt"] = "scaled", ["steps"] = 2, ["image"] = Convert.ToBase64String(TestImages.Gradient(200, 100)) };
+
+        var response = await client.PostAsJsonAsync("/v1/generate", body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal((128, 64), Images.PngSize(await response.Content.ReadAsByteArrayAsync()));
     }
 
     [Fact]
