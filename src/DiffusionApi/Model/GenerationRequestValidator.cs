@@ -193,13 +193,15 @@ public static class GenerationRequestValidator
 
     /// <summary>
     /// Whether the engine can batch <paramref name="spec"/> on <paramref name="model"/> (<see cref="BatchKey.For"/>: the
-    /// mode the model supports, a strength that leaves a step to run), so that no queued job fails on it. Empty: it can.
+    /// mode the model supports, a strength that leaves a step to run, a step count its scheduler can schedule), so that
+    /// no queued job fails on it. Empty: it can.
     /// </summary>
     public static Dictionary<string, string[]> CheckEngineKey(GenerationSpec spec, ModelInfo model)
     {
         try
         {
-            BatchKey.For(spec.ToEngineRequest(0), model);
+            // The schedule too: a step count the scheduler refuses would otherwise fail the job in the engine.
+            BatchKey.For(spec.ToEngineRequest(0), model).StepsThatRun(model.SchedulerConfig);
             return new(StringComparer.Ordinal);
         }
         catch (ArgumentException ex)
@@ -215,6 +217,7 @@ public static class GenerationRequestValidator
         var suffix = $" (Parameter '{refusal.ParamName}')";
         if (refusal.ParamName is not null && message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
         var field = refusal.ParamName == "strength" || message.StartsWith("strength", StringComparison.Ordinal) ? "strength"
+            : refusal.ParamName == "steps" ? "steps"
             : message.StartsWith("scheduler", StringComparison.Ordinal) ? "scheduler"
             : message.Contains("cannot run", StringComparison.Ordinal) ? "image"
             : "prompt";

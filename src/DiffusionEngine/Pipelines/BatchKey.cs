@@ -68,11 +68,21 @@ public readonly record struct BatchKey(int Width, int Height, int Steps, string 
     /// its progress will reach before it starts.
     /// </summary>
     /// <param name="config">The model's scheduler configuration (<see cref="ModelInfo.SchedulerConfig"/>).</param>
+    /// <exception cref="ArgumentException">The scheduler cannot make a schedule of <see cref="Steps"/> steps (parameter <c>steps</c>).</exception>
     public int StepsThatRun(SchedulerConfig config)
     {
         if (!SchedulerFactory.TryResolve(Scheduler, out var info)) return Steps - FirstStep;
         var scheduler = SchedulerFactory.Create(info, config);
-        scheduler.SetTimesteps(Steps);
+        try
+        {
+            scheduler.SetTimesteps(Steps);
+        }
+        catch (ArgumentException ex)
+        {
+            // The schedule itself refuses the count (e.g. more steps than the model's training timesteps allow).
+            var reason = ex.ParamName is { } name ? ex.Message.Split($" (Parameter '{name}')")[0] : ex.Message;
+            throw new ArgumentException($"steps {Steps} cannot run with the {Scheduler} scheduler: {reason}", "steps", ex);
+        }
         return scheduler.Timesteps.Count - FirstStep;
     }
 

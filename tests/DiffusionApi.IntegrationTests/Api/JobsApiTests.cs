@@ -92,6 +92,20 @@ public sealed class JobsApiTests
         Assert.Equal(4, done.GetProperty("progress").GetProperty("step").GetInt32());
     }
 
+    [Fact]
+    public async Task StepsTheSchedulerCannotSchedule_Are400NamingSteps_NotAFailedJob()
+    {
+        // PNDM with steps_offset 1 reaches past the 1000 training timesteps at 1000 steps: only 999 can run.
+        await using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["Diffusion:Limits:MaxSteps"] = "1000" });
+        var client = await factory.CreateReadyClientAsync();
+
+        var response = await client.PostAsJsonAsync("/v1/jobs", Requests.Small(steps: 1000));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.ReadProblemAsync()).Errors();
+        Assert.Contains("steps 1000 cannot run with the pndm scheduler", Assert.Single(errors["steps"]), StringComparison.Ordinal);
+    }
+
     private static int TotalSteps(JsonElement status) => status.GetProperty("progress").GetProperty("total_steps").GetInt32();
 
     [Fact]

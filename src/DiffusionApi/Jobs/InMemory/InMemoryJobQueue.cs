@@ -57,6 +57,7 @@ public sealed class InMemoryJobQueue : IJobQueue
     {
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             Task changed;
             TimeSpan wait;
             lock (_gate)

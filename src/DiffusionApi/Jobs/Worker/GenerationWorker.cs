@@ -12,9 +12,9 @@ namespace DiffusionApi.Jobs.Worker;
 /// model (loaded on demand by the <see cref="ModelRegistry"/>) and hands it to the
 /// <see cref="JobFinisher"/> through a one-batch hand-off (encoding and storing batch n overlap the engine work of
 /// batch n+1; a slow store holds the engine back by one batch at most), while <see cref="HeldJobs"/> renews the leases.
-/// On host stop it drains: the queue stops taking jobs, and what was accepted runs until the host's shutdown timeout;
-/// then the engine is stopped, held jobs are given back, and jobs no other worker will serve fail (503 to their
-/// clients). The drain runs in the host's "stopping" phase, before any hosted service stops, so Kestrel still listens
+/// On host stop it drains: the queue stops taking jobs, and what was accepted runs until shortly before the host's
+/// shutdown timeout; then the engine is stopped, held jobs are given back, and jobs no other worker will serve fail
+/// (503 + Retry-After to their clients, in the time left before the server stops; each logged by id). The drain runs in the host's "stopping" phase, before any hosted service stops, so Kestrel still listens
 /// meanwhile: new jobs get 503 with Retry-After and /health/ready answers 503, instead of connections being refused.
 /// On an API-only node (<see cref="NodeOptions"/>) it only describes the model for the endpoints and runs no loop.
 /// Concurrency: the engine is called from this loop only, one batch at a time.
@@ -30,12 +30,14 @@ public sealed partial class GenerationWorker(
     IOptions<BatchingOptions> batching,
     IOptions<NodeOptions> node,
     IHostApplicationLifetime lifetime,
+    IOptions<HostOptions> hostOptions,
     ILogger<GenerationWorker> logger) : BackgroundService, IHostedLifecycleService
 {
     /// <summary>Engine batches done and waiting to be finished while the engine runs the next.</summary>
     public const int HandOffCapacity = 1;
 
     private readonly CancellationTokenSource _abort = new();
+    private int _giveUpScheduled;
     private readonly BatchLimits _limits = new(batching.Value.MaxBatchSize, TimeSpan.FromMilliseconds(batching.Value.MaxDelayMs));
 
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -89,7 +91,8 @@ public sealed partial class GenerationWorker(
         var drained = false;
         try
         {
-            while (await queue.LeaseBatchAsync(held.WorkerId, _limits, abort) is { } batch)
+            // Checked before each lease: once the service gives up, a job just given back must not be leased again.
+            while (!abort.IsCancellationRequested && await queue.LeaseBatchAsync(held.WorkerId, _limits, abort) is { } batch)
             {
                 FinishedBatch? done;
                 try
@@ -115,7 +118,7 @@ public sealed partial class GenerationWorker(
                     throw;
                 }
             }
-            drained = true;
+            drained = !abort.IsCancellationRequested;
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
@@ -126,7 +129,7 @@ public sealed partial class GenerationWorker(
             await finishing;
             await stopRenewing.CancelAsync();
             await renewing;
-            await FailUnservedAsync("the service stopped before this job could finish");
+            await FailUnservedAsync("the service stopped (its shutdown timeout ended) before this job could finish");
         }
         if (drained) LogDrained(logger);
     }
@@ -135,7 +138,10 @@ public sealed partial class GenerationWorker(
     {
         BeginDraining();
         if (ExecuteTask is null) return;
-        // The host's shutdown timeout (Diffusion:ShutdownTimeoutSeconds) cancels the token: then abort what is left.
+        // Give up a little before the host's shutdown timeout (Diffusion:ShutdownTimeoutSeconds): the jobs still
+        // running then fail as aborted, and their waiting clients need that last moment to be answered 503 +
+        // Retry-After before the server stops and resets their connections. The host's token is the backstop.
+        if (Interlocked.Exchange(ref _giveUpScheduled, 1) == 0) _abort.CancelAfter(GiveUpAfter(hostOptions.Value.ShutdownTimeout));
         await using var registration = cancellationToken.Register(_abort.Cancel);
         try
         {
@@ -145,6 +151,13 @@ public sealed partial class GenerationWorker(
         {
             await Task.WhenAny(ExecuteTask, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
         }
+    }
+
+    /// <summary>The drain's share of the shutdown timeout: all of it but a quarter, at most 5 s, kept to answer the clients.</summary>
+    internal static TimeSpan GiveUpAfter(TimeSpan shutdownTimeout)
+    {
+        var answering = TimeSpan.FromTicks(Math.Min(shutdownTimeout.Ticks / 4, TimeSpan.FromSeconds(5).Ticks));
+        return shutdownTimeout - answering;
     }
 
     private void BeginDraining()
@@ -160,12 +173,17 @@ public sealed partial class GenerationWorker(
     {
         foreach (var job in await queue.TakeUnservedAsync())
         {
-            await lifecycle.TryFinishAsync(job, fence: null, JobOutcome.Failed(reason, aborted: true));
+            if (!await lifecycle.TryFinishAsync(job, fence: null, JobOutcome.Failed(reason, aborted: true))) continue;
+            using (logger.BeginScope(JobTrace.LogScope(job))) LogUnserved(logger, job.Id, reason);
         }
     }
 
     [LoggerMessage(1, LogLevel.Information, "Draining: no new jobs; {QueueDepth} queued jobs will finish")]
     private static partial void LogDraining(ILogger logger, int queueDepth);
+
+    // One line per job, by id: an operator can tell whose request a shutdown cut short.
+    [LoggerMessage(3, LogLevel.Warning, "Job {JobId} failed unfinished: {Reason}; its client is answered 503 with Retry-After")]
+    private static partial void LogUnserved(ILogger logger, string jobId, string reason);
 
     [LoggerMessage(2, LogLevel.Information, "Queue drained; worker stopped")]
     private static partial void LogDrained(ILogger logger);
