@@ -218,10 +218,14 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
         await page.Page.ClickAsync("#generate");
         await page.WaitUntilAsync("Number(document.querySelector('#progress').getAttribute('aria-valuenow')) > 0", "running progress", TimeSpan.FromSeconds(60));
         Assert.Contains("ETA", await page.TextAsync("#progress-text"), StringComparison.Ordinal);
+        // The running job holds the first gallery slot.
+        await page.WaitUntilAsync("document.querySelector('#gallery li.pending figcaption')?.textContent.startsWith('Step ')", "the job's gallery slot");
+        Assert.Equal("true", await page.AttributeAsync("#gallery li:first-child", "aria-busy"));
         var jobId = await page.AttributeAsync("#job-status", "data-job-id");
 
         await page.Page.Keyboard.PressAsync("Escape");
         await page.WaitUntilAsync("document.querySelector('#job-status').textContent === 'Cancelled.'", "the cancelled state");
+        Assert.Equal(0, await page.EvaluateAsync<int>("document.querySelectorAll('#gallery li').length"));
 
         Assert.Equal("cancelled", await StatusOfAsync(client, jobId!));
         Assert.Equal(0, await page.EvaluateAsync<int>("document.querySelectorAll('#gallery img').length"));

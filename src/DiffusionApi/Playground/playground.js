@@ -1,13 +1,14 @@
 // The playground: a form over POST /v1/jobs that follows the job's event stream (queue position, step progress with
 // an ETA, images), shows each problem next to the field it names, and shows every request as curl.
 // Controls marked data-capability="…" (the init image, strength and mask) appear only while the selected model lists
-// one of those capabilities in /v1/models, and a progress event's optional "preview" image is shown when the service
-// sends one.
+// one of those capabilities in /v1/models. The job holds a slot in the gallery while it runs, showing the live
+// previews the service sends, until its images take its place.
 
 import { ApiClient, ApiError } from './api.js';
 import { curlForEvents, curlForSubmit } from './curl.js';
 import { readInitImage, sizeFor } from './init-image.js';
 import { MaskEditor } from './mask-editor.js';
+import { PendingSlot } from './pending-slot.js';
 import { pngText } from './png-text.js';
 
 const KEY_STORAGE = 'diffusion.apiKey';
@@ -52,7 +53,6 @@ const ui = {
   status: $('job-status'),
   progress: $('progress'),
   progressText: $('progress-text'),
-  preview: $('preview'),
   curl: $('curl'),
   copyCurl: $('copy-curl'),
   copyStatus: $('copy-status'),
@@ -84,7 +84,7 @@ let models = [];
 let limits = null; // Diffusion:Limits from /playground/config
 let initImage = null; // { dataUrl, width, height, name } once a file is chosen
 const maskEditor = new MaskEditor(ui.mask, ui.brushCursor, () => Number(ui.brushSize.value), () => ui.maskErase.checked, showMaskState);
-let current = null; // the job being followed: { id, cancelRequested, runStart, runStartStep, controller }
+let current = null; // the job being followed: { id, cancelRequested, runStart, runStartStep, controller, slot }
 
 init();
 
@@ -308,10 +308,10 @@ async function generate() {
   setBusy(true);
   setStatus('Submitting…');
   setProgress(0, 0, 'submitting');
-  ui.preview.hidden = true;
   try {
     const job = await api.submit(bodyText);
-    current = { id: job.id, cancelRequested: false, runStart: null, runStartStep: 0, controller: new AbortController() };
+    const slot = new PendingSlot(ui.gallery, Number(ui.width.value), Number(ui.height.value));
+    current = { id: job.id, cancelRequested: false, runStart: null, runStartStep: 0, controller: new AbortController(), slot };
     ui.status.dataset.jobId = job.id;
     showCurl(`${submitCurl}\n\n` +
       `# then follow the job (Server-Sent Events):\n${curlForEvents(api.eventsUrl(job.id), api.sendsKey)}`, carriesImages);
@@ -320,6 +320,7 @@ async function generate() {
   } catch (error) {
     showRequestError(error);
   } finally {
+    current?.slot.remove(); // still there when the job did not finish
     current = null;
     setBusy(false);
   }
@@ -351,6 +352,7 @@ function render(status) {
     case 'queued':
       setStatus(current?.cancelRequested ? 'Cancelling…' : `Queued: position ${status.queue_position ?? '?'} in the queue.`);
       setProgress(0, total, `queued at position ${status.queue_position ?? '?'}`);
+      current?.slot.describe(`Queued (position ${status.queue_position ?? '?'})`);
       break;
     case 'running': {
       if (current && current.runStart === null) {
@@ -360,9 +362,9 @@ function render(status) {
       const eta = estimateSeconds(step, total);
       setStatus(current?.cancelRequested ? 'Cancelling…' : 'Running.');
       setProgress(step, total, eta === null ? '' : `ETA ${eta} s`);
+      current?.slot.describe(`Step ${step} of ${total}`);
       if (typeof status.preview === 'string' && status.preview.startsWith('data:image/')) {
-        ui.preview.src = status.preview;
-        ui.preview.hidden = false;
+        current?.slot.showPreview(status.preview, step, total);
       }
       break;
     }
@@ -370,17 +372,17 @@ function render(status) {
       const seconds = current?.runStart == null ? null : ((performance.now() - current.runStart) / 1000).toFixed(1);
       setStatus(`Done: ${status.data?.length ?? 0} image(s)${seconds === null ? '' : ` in ${seconds} s`}.`);
       setProgress(total, total, 'done');
-      ui.preview.hidden = true;
+      current?.slot.describe('Fetching the images…');
       break;
     }
     case 'failed':
       setStatus(`Failed: ${status.error ?? 'the service gave no reason'}`);
-      ui.preview.hidden = true;
+      current?.slot.remove();
       break;
     case 'cancelled':
       setStatus('Cancelled.');
       setProgress(0, total, 'cancelled');
-      ui.preview.hidden = true;
+      current?.slot.remove();
       break;
   }
 }
@@ -423,7 +425,8 @@ async function showImages(status) {
     const buffer = await bytes.arrayBuffer();
     return galleryItem(URL.createObjectURL(bytes), item.seed, pngText(buffer, 'parameters'), `${index + 1} of ${items.length}`, prompt, bytes.type);
   }));
-  ui.gallery.prepend(...figures);
+  if (current?.slot.inGallery) current.slot.replaceWith(figures);
+  else ui.gallery.prepend(...figures);
   while (ui.gallery.children.length > GALLERY_LIMIT) {
     const last = ui.gallery.lastElementChild;
     URL.revokeObjectURL(last.querySelector('img').src);

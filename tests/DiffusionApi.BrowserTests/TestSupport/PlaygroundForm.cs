@@ -51,6 +51,6 @@ public static class PlaygroundForm
 
     public static Task WaitForGalleryAsync(this PageSession page, int images) =>
         page.WaitUntilAsync(
-            $"document.querySelectorAll('#gallery img').length === {images} && [...document.querySelectorAll('#gallery img')].every(i => i.complete && i.naturalWidth > 0)",
+            $"document.querySelectorAll('#gallery img').length === {images} && !document.querySelector('#gallery .pending') && [...document.querySelectorAll('#gallery img')].every(i => i.complete && i.naturalWidth > 0)",
             $"{images} image(s) in the gallery");
 }

@@ -22,6 +22,7 @@ public sealed partial class PlaygroundTests(ReadyServiceFixture fixture) : IClas
         { "/playground/curl.js", "text/javascript" },
         { "/playground/init-image.js", "text/javascript" },
         { "/playground/mask-editor.js", "text/javascript" },
+        { "/playground/pending-slot.js", "text/javascript" },
     };
 
     [Theory]
