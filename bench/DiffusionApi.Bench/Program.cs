@@ -10,6 +10,14 @@ using DiffusionEngine.TinyModel;
 // dotnet run -c Release --project bench/DiffusionApi.Bench -- [--requests N] [--out docs/api-bench.md]
 // Service throughput through POST /v1/generate against the same work in-process, batching gain with 8 clients,
 // and the time to answer 503 when the queue is full. Everything on 127.0.0.1; every run is bounded.
+// dotnet run -c Release --project bench/DiffusionApi.Bench -- scaleout [--smoke] [--out FILE]: issue 10's scale-out
+// figures (ScaleoutBench): two worker processes against one over Redis, and the latency Redis adds per job.
+if (args.Length > 0 && args[0] == "scaleout")
+{
+    var scaleoutModel = TinyModelBuilder.EnsureDefault(Directory.CreateTempSubdirectory("diffusion-api-bench-model-").FullName);
+    return await ScaleoutBench.RunAsync(scaleoutModel, args[1..]);
+}
+
 var settings = new BenchSettings();
 string? outPath = null;
 for (var i = 0; i < args.Length; i++)

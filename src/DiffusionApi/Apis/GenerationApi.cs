@@ -33,6 +33,7 @@ public static class GenerationApi
         if (request.N is { } n && n != 1)
             return ProblemResults.Invalid(new() { ["n"] = [$"n must be 1 for /v1/generate (use /v1/images/generations for more) but was {n}"] });
         if (ProblemResults.WhenResponseFormatIsSent(request.ResponseFormat, context, "answers with the image bytes") is { } unused) return unused;
+        if (ProblemResults.WhenStreamIsSent(request.Stream, context) is { } notStreamed) return notStreamed;
 
         var key = IdempotencyKeyHeader.Read(context, out var keyError);
         if (keyError is not null) return ProblemResults.Invalid(new() { [IdempotencyKeyHeader.Name] = [keyError] });

@@ -44,6 +44,7 @@ public static class JobsApi
         ImageGenerationRequest request, HttpContext context, JobService jobs, IJobStore store, IJobQueue queue, IImageStore images)
     {
         if (ProblemResults.WhenResponseFormatIsSent(request.ResponseFormat, context, "stores the images and returns their URLs") is { } unused) return unused;
+        if (ProblemResults.WhenStreamIsSent(request.Stream, context) is { } notStreamed) return notStreamed;
         // The job outlives this request: it is cancelled by DELETE, never by the client hanging up.
         var key = IdempotencyKeyHeader.Read(context, out var keyError);
         if (keyError is not null) return ProblemResults.Invalid(new() { [IdempotencyKeyHeader.Name] = [keyError] });

@@ -39,17 +39,18 @@ public static class OpenAiImagesApi
         return app;
     }
 
-    public static async Task<Results<Ok<ImageGenerationResponse>, ValidationProblem, ProblemHttpResult>> CreateImages(
-        ImageGenerationRequest request, HttpContext context, JobService jobs, IImageStore store, TimeProvider time)
+    public static async Task<Results<Ok<ImageGenerationResponse>, ValidationProblem, ProblemHttpResult, ServerSentEventsResult<ImageStreamEvent>>> CreateImages(
+        ImageGenerationRequest request, HttpContext context, JobService jobs, IImageStore store, IProgressBus bus, TimeProvider time)
     {
         var key = IdempotencyKeyHeader.Read(context, out var keyError);
         if (keyError is not null) return ProblemResults.Invalid(new() { [IdempotencyKeyHeader.Name] = [keyError] });
         var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted, key);
+        if (request.Stream == true) return await StreamAsync(outcome, "image_generation", request.Quality, context, store, bus, time);
         return await AnswerAsync(outcome, request.ResponseFormat == "url", context, store, time);
     }
 
-    public static async Task<Results<Ok<ImageGenerationResponse>, ValidationProblem, ProblemHttpResult>> EditImages(
-        HttpContext context, JobService jobs, IImageStore store, TimeProvider time)
+    public static async Task<Results<Ok<ImageGenerationResponse>, ValidationProblem, ProblemHttpResult, ServerSentEventsResult<ImageStreamEvent>>> EditImages(
+        HttpContext context, JobService jobs, IImageStore store, IProgressBus bus, TimeProvider time)
     {
         if (!context.Request.HasFormContentType || !context.Request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
@@ -62,11 +63,23 @@ public static class OpenAiImagesApi
         var form = await ImageEditForm.ReadAsync(context.Request, V1FieldAdvice.Table, context.RequestAborted);
         if (form.Request is null) return ProblemResults.Invalid(form.Errors);
         var outcome = await jobs.SubmitAsync(form.Request, JobKind.Sync, context.RequestAborted, key, form.Uploads);
+        if (form.Request.Stream == true) return await StreamAsync(outcome, "image_edit", form.Request.Quality, context, store, bus, time);
         return await AnswerAsync(outcome, form.Request.ResponseFormat == "url", context, store, time);
     }
 
+    /// <summary>stream: true: Server-Sent Events as OpenAI sends them (<see cref="OpenAiImageStream"/>); errors before the job is queued answer as usual.</summary>
+    private static async Task<Results<Ok<ImageGenerationResponse>, ValidationProblem, ProblemHttpResult, ServerSentEventsResult<ImageStreamEvent>>> StreamAsync(
+        SubmitOutcome outcome, string prefix, string? quality, HttpContext context, IImageStore store, IProgressBus bus, TimeProvider time)
+    {
+        if (outcome.Errors is not null) return ProblemResults.Invalid(outcome.Errors);
+        if (outcome.Job is null) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
+        var subscription = await bus.SubscribeAsync(outcome.Job.Id, context.RequestAborted);
+        context.Response.Headers["X-Job-Id"] = outcome.Job.Id;
+        return TypedResults.ServerSentEvents(OpenAiImageStream.EventsAsync(outcome.Job, subscription, prefix, quality, store, time, context.RequestAborted));
+    }
+
     /// <summary>Waits for the submitted job and answers OpenAI's images response (base64 or URLs, each image's seed).</summary>
-    private static async Task<Results<Ok<ImageGenerationResponse>, ValidationProblem, ProblemHttpResult>> AnswerAsync(
+    private static async Task<Results<Ok<ImageGenerationResponse>, ValidationProblem, ProblemHttpResult, ServerSentEventsResult<ImageStreamEvent>>> AnswerAsync(
         SubmitOutcome outcome, bool wantsUrl, HttpContext context, IImageStore store, TimeProvider time)
     {
         if (outcome.Errors is not null) return ProblemResults.Invalid(outcome.Errors);

@@ -44,6 +44,15 @@ public static class ProblemResults
                 ["response_format"] = [$"response_format is not used by {context.Request.Path}, which {answer}, but was '{Extensions.ControlCharacters.Escape(responseFormat)}'"],
             });
 
+    /// <summary>A 400 for <c>stream: true</c> on an endpoint that answers once (only the OpenAI image endpoints stream); null otherwise.</summary>
+    public static ValidationProblem? WhenStreamIsSent(bool? stream, HttpContext context) =>
+        stream == true
+            ? Invalid(new()
+            {
+                ["stream"] = [$"stream is not supported by {context.Request.Path}; POST /v1/images/generations or /v1/images/edits stream partial images, and GET /v1/jobs/{{id}}/events streams a job's progress"],
+            })
+            : null;
+
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 

@@ -28,13 +28,21 @@ public sealed class PipelineEngine(DiffusionPipeline pipeline, string name) : IG
         if (groups.Count <= 1) return pipeline.Generate(batch, progress, cancellationToken);
 
         var images = new GeneratedImage[batch.Count];
+        // Live previews name images by their index in one engine batch: a split batch reports steps only.
+        var stepsOnly = progress is null ? null : new Progress(progress.Report);
         foreach (var (_, indices) in groups)
         {
-            var generated = pipeline.Generate(indices.ConvertAll(i => batch[i]), progress, cancellationToken);
+            var generated = pipeline.Generate(indices.ConvertAll(i => batch[i]), stepsOnly, cancellationToken);
             for (var j = 0; j < indices.Count; j++) images[indices[j]] = generated[j];
         }
         return images;
     }
 
     public void Dispose() => pipeline.Dispose();
+
+    /// <summary>Forwards step reports only (not an <see cref="ILatentPreviewObserver"/>), synchronously on the engine's thread.</summary>
+    private sealed class Progress(Action<StepProgress> report) : IProgress<StepProgress>
+    {
+        public void Report(StepProgress value) => report(value);
+    }
 }

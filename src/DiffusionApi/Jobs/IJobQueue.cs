@@ -82,7 +82,11 @@ public enum EnqueueResult
 public readonly record struct EnqueueOutcome(EnqueueResult Result, string? JobId);
 
 /// <summary>How large a leased batch may grow, and how long to wait for it to grow (counted from the head job's acceptance).</summary>
-public readonly record struct BatchLimits(int MaxImages, TimeSpan MaxDelay);
+/// <param name="MaxImages">Images a batch may hold (the head alone may exceed it).</param>
+/// <param name="MaxDelay">How long a batch with room waits for more, counted from the head's acceptance.</param>
+/// <param name="Models">Only jobs for these models (the worker's configured models); null = any. A shared queue holds
+/// every deployment's jobs, and a worker must never lease one it cannot run.</param>
+public readonly record struct BatchLimits(int MaxImages, TimeSpan MaxDelay, IReadOnlyCollection<string>? Models = null);
 
 /// <summary>A job a worker holds a lease on, for its <paramref name="Attempt"/>-th run (1 the first time).</summary>
 public sealed record LeasedJob(JobDescriptor Job, int Attempt)

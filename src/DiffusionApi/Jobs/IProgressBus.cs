@@ -29,8 +29,12 @@ public interface IJobSubscription : IAsyncDisposable
     ChannelReader<JobEvent> Events { get; }
 }
 
-/// <summary>Something happened to a job. <see cref="Step"/>/<see cref="TotalSteps"/> are set for <see cref="JobEventKind.Progress"/>.</summary>
-public sealed record JobEvent(string JobId, JobEventKind Kind, int Step = 0, int TotalSteps = 0);
+/// <summary>
+/// Something happened to a job. <see cref="Step"/>/<see cref="TotalSteps"/> are set for <see cref="JobEventKind.Progress"/>
+/// and <see cref="JobEventKind.Preview"/>; <see cref="Preview"/> (the encoded preview, in the job's output format) for
+/// <see cref="JobEventKind.Preview"/> only.
+/// </summary>
+public sealed record JobEvent(string JobId, JobEventKind Kind, int Step = 0, int TotalSteps = 0, byte[]? Preview = null);
 
 public enum JobEventKind
 {
@@ -39,6 +43,12 @@ public enum JobEventKind
 
     /// <summary>A denoising step finished.</summary>
     Progress,
+
+    /// <summary>
+    /// A live preview of the job's first image after <see cref="JobEvent.Step"/> (the job asked for it:
+    /// <c>GenerationSpec.Previews</c>). Only on the bus, never in the record: a watcher that misses it misses that preview.
+    /// </summary>
+    Preview,
 
     /// <summary>A worker gave the job back (Queued).</summary>
     Requeued,

@@ -33,6 +33,10 @@ public sealed partial class JobLifecycle(
             await bus.PublishAsync(new JobEvent(job.Id, JobEventKind.Progress, step, totalSteps));
     }
 
+    /// <summary>Announces a live preview of a running job (best effort: previews are not kept in the record).</summary>
+    public ValueTask PublishPreviewAsync(JobDescriptor job, int step, int totalSteps, byte[] preview) =>
+        bus.PublishAsync(new JobEvent(job.Id, JobEventKind.Preview, step, totalSteps, preview));
+
     /// <summary>Running → Queued: the worker gives the job back unfinished.</summary>
     public async ValueTask<bool> TryRequeueAsync(JobDescriptor job, JobFence fence)
     {

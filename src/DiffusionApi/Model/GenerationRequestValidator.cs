@@ -23,6 +23,9 @@ public static class GenerationRequestValidator
     /// </summary>
     public const ulong MaxRandomSeed = uint.MaxValue;
 
+    /// <summary>OpenAI's bound on partial_images.</summary>
+    public const int MaxPartialImages = 3;
+
     /// <param name="request">The request as the client sent it.</param>
     /// <param name="limits">The configured limits.</param>
     /// <param name="model">The loaded model (with its <see cref="ModelInfo.Prompts"/>).</param>
@@ -169,6 +172,16 @@ public static class GenerationRequestValidator
             case "url": responseFormat = ResponseFormat.Url; break;
             default: Add("response_format", $"response_format must be b64_json or url but was '{ControlCharacters.Escape(request.ResponseFormat)}'"); break;
         }
+        // stream, partial_images (OpenAI's streaming; the endpoints that cannot stream refuse stream themselves)
+        var previews = 0;
+        if (request.PartialImages is { } partials)
+        {
+            if (partials is < 0 or > MaxPartialImages) Add("partial_images", $"partial_images must be between 0 and {MaxPartialImages} but was {partials}");
+            else if (request.Stream != true) Add("partial_images", "partial_images needs stream: true (partial images are only sent on a stream)");
+            else previews = partials;
+        }
+        if (request.Stream == true && responseFormat == ResponseFormat.Url)
+            Add("response_format", "response_format url cannot be streamed: a stream carries the images as b64_json");
         var rng = RngKind.Cpu;
         switch (request.Rng)
         {
@@ -186,7 +199,8 @@ public static class GenerationRequestValidator
             InitImage: images.InitBytes is { } initBytes ? new EncodedImage(initBytes, images.Init) : null,
             Mask: images.MaskBytes is { } maskBytes ? new EncodedImage(maskBytes, images.Mask) : null,
             Strength: request.Strength,
-            MaskConvention: images.Convention);
+            MaskConvention: images.Convention,
+            Previews: previews);
         errors = CheckEngineKey(spec, model);
         return errors.Count > 0 ? null : spec;
     }

@@ -18,7 +18,9 @@ public enum ResponseFormat
 /// <see cref="OutputQuality"/> is the JPEG/WebP quality (0–100) the images are encoded with. <see cref="PromptSyntax"/>,
 /// <see cref="Emphasis"/> and <see cref="ClipSkip"/> say how the prompts are read (resolved: the configured defaults applied).
 /// <see cref="InitImage"/> and <see cref="Mask"/> (image-to-image, inpainting) are the uploads as sent, validated and
-/// decoded by the worker; <see cref="Strength"/> null uses the mode's default.
+/// decoded by the worker; <see cref="Strength"/> null uses the mode's default. <see cref="Previews"/> asks the worker
+/// for live latent previews of the job's first image: 0 none, N &gt; 0 about N spread over the steps (OpenAI's
+/// partial_images; the last step's image is the result itself), <see cref="EveryStep"/> after every step.
 /// </summary>
 public sealed record GenerationSpec(
     string Model,
@@ -47,8 +49,24 @@ public sealed record GenerationSpec(
     EncodedImage? Mask = null,
     double? Strength = null,
     MaskConvention MaskConvention = MaskConvention.Luminance,
-    int MaskBlur = 0)
+    int MaskBlur = 0,
+    int Previews = 0)
 {
+    /// <summary><see cref="Previews"/>: a preview after every step (A1111's live preview, opt-in job events).</summary>
+    public const int EveryStep = -1;
+
+    /// <summary>
+    /// Whether the job wants a preview after <paramref name="step"/> of <paramref name="totalSteps"/>: every step for
+    /// <see cref="EveryStep"/>; for N previews, the steps where ⌊step·(N+1)/total⌋ grows, before the last step (so a
+    /// short run gives fewer, never more, as OpenAI allows).
+    /// </summary>
+    public bool WantsPreviewAfter(int step, int totalSteps)
+    {
+        if (Previews == EveryStep) return true;
+        if (Previews <= 0 || step >= totalSteps || totalSteps <= 0) return false;
+        return step * (Previews + 1) / totalSteps > (step - 1) * (Previews + 1) / totalSteps;
+    }
+
     /// <summary>
     /// Image i's seed: <see cref="Seed"/> + i, except with a variation seed, where A1111 keeps one seed for every image
     /// and varies the subseed (<see cref="SubseedOf"/>) instead.

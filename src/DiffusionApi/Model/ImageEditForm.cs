@@ -20,6 +20,7 @@ public static class ImageEditForm
     [
         "prompt", "n", "size", "response_format", "model", "user", "output_format", "output_compression", "quality", "background",
         "negative_prompt", "steps", "guidance_scale", "seed", "scheduler", "strength", "rng", "prompt_syntax", "emphasis", "clip_skip",
+        "stream", "partial_images",
     ];
 
     /// <summary>The file fields; <c>image[]</c> is how SDKs name an image sent in a list (one is accepted).</summary>
@@ -112,6 +113,8 @@ public static class ImageEditForm
             PromptSyntax = Text("prompt_syntax"),
             Emphasis = Text("emphasis"),
             ClipSkip = Number<int>("clip_skip"),
+            Stream = Flag("stream"),
+            PartialImages = Number<int>("partial_images"),
         };
         var errors = Errors(problems);
         return errors.Count > 0
@@ -119,6 +122,14 @@ public static class ImageEditForm
             : new Reading(edit, new ImageUploads(image, mask, MaskConvention.Transparency), errors);
 
         string? Text(string name) => values.GetValueOrDefault(name);
+
+        bool? Flag(string name)
+        {
+            if (!values.TryGetValue(name, out var text)) return null;
+            if (bool.TryParse(text, out var flag)) return flag;
+            Add(name, $"{name} must be true or false but was '{ControlCharacters.Escape(text)}'");
+            return null;
+        }
 
         T? Number<T>(string name) where T : struct, INumber<T>
         {

@@ -89,6 +89,15 @@ public sealed record ImageGenerationRequest
     [JsonPropertyName("clip_skip")] public int? ClipSkip { get; init; }
 
     /// <summary>
+    /// OpenAI: answer Server-Sent Events (image_generation.partial_image, then image_generation.completed per image)
+    /// instead of one JSON body; /v1/images/generations and /v1/images/edits only.
+    /// </summary>
+    [JsonPropertyName("stream")] public bool? Stream { get; init; }
+
+    /// <summary>OpenAI: with <c>stream</c>, how many partial images (0–3, cheap latent previews) to send before the result.</summary>
+    [JsonPropertyName("partial_images")] public int? PartialImages { get; init; }
+
+    /// <summary>
     /// The image to start from (image-to-image; inpainting with <c>mask</c>): a PNG, JPEG or WebP as base64 or a data URL
     /// (<c>data:image/png;base64,…</c>), at most Limits:MaxImageBytes and Limits:MaxImagePixels. Its alpha is dropped;
     /// it is resized to <c>size</c>, which defaults to its own size rounded down to multiples of 8 (within the limits).

@@ -29,8 +29,6 @@ public static class V1FieldAdvice
         .UseInstead("prompt_syntax", "a1111 or plain", "syntax", "prompt_parser")
         .UseInstead("emphasis", "original, no_norm, ignore or comfy", "emphasis_mode", "weight_interpretation")
         .NotSupported("style", "DALL·E 3's vivid/natural styles have no Stable Diffusion equivalent; describe the style in the prompt")
-        .NotSupported("stream", "partial images are not streamed; POST /v1/jobs and GET /v1/jobs/{id}/events report progress")
-        .NotSupported("partial_images", "partial images are not streamed; POST /v1/jobs and GET /v1/jobs/{id}/events report progress")
         .NotSupported("subseed", "variation seeds are not supported")
         .NotSupported("subseed_strength", "variation seeds are not supported")
         .NotSupported("enable_hr", "hires fix is not supported; ask for the size you want")

@@ -51,6 +51,25 @@ public static class ImageEncoder
         }
     }
 
+    /// <summary>Encodes interleaved RGB (<paramref name="width"/> × <paramref name="height"/> × 3 bytes) without metadata: a live preview.</summary>
+    /// <exception cref="ArgumentException">The size and buffer length disagree.</exception>
+    public static byte[] EncodeRgb(ReadOnlySpan<byte> rgb, int width, int height, ImageFormat format, int quality = DefaultQuality)
+    {
+        var pixelCount = checked(width * height);
+        if (width <= 0 || height <= 0 || rgb.Length < pixelCount * 3)
+            throw new ArgumentException($"rgb must hold {width}x{height}x3 bytes but holds {rgb.Length}", nameof(rgb));
+        var rgba = ArrayPool<byte>.Shared.Rent(pixelCount * 4);
+        try
+        {
+            RgbToOpaqueRgba(rgb[..(pixelCount * 3)], rgba.AsSpan(0, pixelCount * 4));
+            return EncodeRgba(rgba, width, height, format, quality);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rgba);
+        }
+    }
+
     private static unsafe byte[] EncodeRgba(byte[] rgba, int width, int height, ImageFormat format, int quality)
     {
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);

@@ -55,4 +55,44 @@ public sealed class OpenAiJsSdkTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [JsClientSdkFact]
+    public async Task ImagesGenerateStream_YieldsPartialImagesThenTheCompletedImage()
+    {
+        // A long batching delay: the stream subscribes to the job's previews long before a worker leases it.
+        await using var service = await ServiceProcess.StartAsync(SharedTinyModel.Directory, new Dictionary<string, string> { ["Diffusion:Batching:MaxDelayMs"] = "1000" });
+        var body = """{"prompt":"a red apple","size":"64x64","steps":6,"seed":3,"partial_images":2}""";
+
+        var (exitCode, output, error) = await JsClientSdk.RunAsync("images-stream.mjs", null, service.BaseAddress.ToString().TrimEnd('/'), body);
+
+        Assert.True(exitCode == 0, $"node exited with {exitCode}: {error}");
+        var events = JsonDocument.Parse(output).RootElement.GetProperty("events").EnumerateArray().ToArray();
+        Assert.Equal(["image_generation.partial_image", "image_generation.partial_image", "image_generation.completed"], events.Select(e => e.GetProperty("type").GetString()));
+        Assert.Equal([0, 1], events[..2].Select(e => e.GetProperty("partial_image_index").GetInt32()));
+        Assert.All(events, e => Assert.True(e.GetProperty("png").GetBoolean()));
+        Assert.Equal(3UL, events[2].GetProperty("seed").GetUInt64());
+    }
+
+    [JsClientSdkFact]
+    public async Task ImagesEditStream_YieldsImageEditEvents()
+    {
+        await using var service = await ServiceProcess.StartAsync(SharedTinyModel.Directory, new Dictionary<string, string> { ["Diffusion:Batching:MaxDelayMs"] = "1000" });
+        var folder = Directory.CreateTempSubdirectory("js-edit-stream-").FullName;
+        try
+        {
+            var image = Path.Combine(folder, "image.png");
+            await File.WriteAllBytesAsync(image, TestImages.Gradient());
+            var body = """{"prompt":"a red apple","size":"64x64","steps":6,"strength":1,"partial_images":1}""";
+
+            var (exitCode, output, error) = await JsClientSdk.RunAsync("images-stream.mjs", null, service.BaseAddress.ToString().TrimEnd('/'), body, image);
+
+            Assert.True(exitCode == 0, $"node exited with {exitCode}: {error}");
+            var events = JsonDocument.Parse(output).RootElement.GetProperty("events").EnumerateArray().ToArray();
+            Assert.Equal(["image_edit.partial_image", "image_edit.completed"], events.Select(e => e.GetProperty("type").GetString()));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -33,11 +33,11 @@ public abstract class JobBackendContract
     protected JobBackend CreateBackend() => CreateBackend(new JobBackendSettings());
 
     /// <summary>A job for the tiny model; jobs with equal <paramref name="steps"/> (and defaults otherwise) share a batch key.</summary>
-    protected static JobDescriptor NewJob(string prompt = "a red fox", int steps = 2, int images = 1, JobKind kind = JobKind.Async, string? idempotencyKey = null)
+    protected static JobDescriptor NewJob(string prompt = "a red fox", int steps = 2, int images = 1, JobKind kind = JobKind.Async, string? idempotencyKey = null, string model = "tiny-sd")
     {
-        var spec = new GenerationSpec("tiny-sd", prompt, "", 64, 64, steps, 7.5f, 42, images, null, ImageFormat.Png, RngKind.Cpu, ResponseFormat.Url, null);
+        var spec = new GenerationSpec(model, prompt, "", 64, 64, steps, 7.5f, 42, images, null, ImageFormat.Png, RngKind.Cpu, ResponseFormat.Url, null);
         // The queue compares keys as opaque strings: any text that is equal for equal steps will do.
-        return JobDescriptor.Create(spec, $"64x64/steps={steps}/model=tiny-sd", kind, idempotencyKey, TimeProvider.System);
+        return JobDescriptor.Create(spec, $"64x64/steps={steps}/model={model}", kind, idempotencyKey, TimeProvider.System);
     }
 
     protected static async Task<JobDescriptor> EnqueueAsync(JobBackend backend, JobDescriptor job)
@@ -48,10 +48,10 @@ public abstract class JobBackendContract
     }
 
     /// <summary>Leases the next batch, failing the test if none comes within <see cref="Patience"/>.</summary>
-    protected static async Task<IReadOnlyList<LeasedJob>> LeaseAsync(JobBackend backend, string worker = "worker-a", int maxImages = 4, TimeSpan maxDelay = default)
+    protected static async Task<IReadOnlyList<LeasedJob>> LeaseAsync(JobBackend backend, string worker = "worker-a", int maxImages = 4, TimeSpan maxDelay = default, string? model = null)
     {
         using var timeout = new CancellationTokenSource(Patience);
-        return await backend.Queue.LeaseBatchAsync(worker, new BatchLimits(maxImages, maxDelay), timeout.Token)
+        return await backend.Queue.LeaseBatchAsync(worker, new BatchLimits(maxImages, maxDelay, model is null ? null : [model]), timeout.Token)
             ?? throw new Xunit.Sdk.XunitException("the queue answered null (stop) instead of a batch");
     }
 

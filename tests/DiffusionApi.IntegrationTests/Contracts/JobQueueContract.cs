@@ -73,6 +73,23 @@ public abstract class JobQueueContract : JobBackendContract
     }
 
     [SkippableFact]
+    public async Task Lease_ForOneModel_TakesOnlyThatModelsJobs_AndOthersKeepTheirPlaces()
+    {
+        var backend = CreateBackend();
+        var other = await EnqueueAsync(backend, NewJob("other", model: "sdxl"));
+        await EnqueueAsync(backend, NewJob("mine"));
+        await EnqueueAsync(backend, NewJob("mine too", steps: 3));
+
+        Assert.Equal("mine", Prompts(await LeaseAsync(backend, model: "tiny-sd")));
+        Assert.Equal(1, await backend.Queue.PositionOfAsync(other.Id));
+        // A worker with both models takes the oldest of their jobs first.
+        using var timeout = new CancellationTokenSource(Patience);
+        var both = await backend.Queue.LeaseBatchAsync("worker-b", new BatchLimits(4, TimeSpan.Zero, ["tiny-sd", "sdxl"]), timeout.Token);
+        Assert.Equal("other", Prompts(both!));
+        Assert.Equal("mine too", Prompts(await LeaseAsync(backend, model: "tiny-sd")));
+    }
+
+    [SkippableFact]
     public async Task Lease_AJobWithMoreImagesThanMaxImages_IsLeasedAlone_AndSmallerOnesDoNotJoinAFullBatch()
     {
         var backend = CreateBackend();

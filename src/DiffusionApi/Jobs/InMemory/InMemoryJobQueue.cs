@@ -64,14 +64,14 @@ public sealed class InMemoryJobQueue : IJobQueue
             {
                 ReclaimExpiredLeases();
                 DropFinished();
-                if (_waiting.First is not { } head)
+                if (FirstFor(limits.Models) is not { } head)
                 {
                     if (_stopped) return null;
                     (changed, wait) = (_changed.Task, Timeout.InfiniteTimeSpan);
                 }
                 else
                 {
-                    var batch = Gather(head.Value, limits.MaxImages, out var images);
+                    var batch = Gather(head, limits.MaxImages, out var images);
                     var remaining = limits.MaxDelay - _time.GetElapsedTime(head.Value.ArrivedTimestamp);
                     if (images >= limits.MaxImages || remaining <= TimeSpan.Zero || _stopped) return Lease(workerId, batch);
                     (changed, wait) = (_changed.Task, remaining);
@@ -92,6 +92,16 @@ public sealed class InMemoryJobQueue : IJobQueue
                 // The batching delay ran out, or a lease may have expired: look again.
             }
         }
+    }
+
+    /// <summary>The first waiting job of one of <paramref name="models"/> (null = any model).</summary>
+    private LinkedListNode<Entry>? FirstFor(IReadOnlyCollection<string>? models)
+    {
+        for (var node = _waiting.First; node is not null; node = node.Next)
+        {
+            if (models is null || models.Contains(node.Value.Job.Model, StringComparer.Ordinal)) return node;
+        }
+        return null;
     }
 
     public ValueTask<IReadOnlyList<string>> RenewAsync(string workerId, IReadOnlyCollection<LeasedJob> jobs, CancellationToken cancellationToken = default)
@@ -183,14 +193,14 @@ public sealed class InMemoryJobQueue : IJobQueue
     }
 
     /// <summary>The head, then compatible jobs in order while they fit. Caller holds the lock.</summary>
-    private List<LinkedListNode<Entry>> Gather(Entry head, int maxImages, out int images)
+    private static List<LinkedListNode<Entry>> Gather(LinkedListNode<Entry> head, int maxImages, out int images)
     {
-        var batch = new List<LinkedListNode<Entry>> { _waiting.First! };
-        images = head.Job.Spec.Count;
-        for (var node = _waiting.First!.Next; node is not null && images < maxImages; node = node.Next)
+        var batch = new List<LinkedListNode<Entry>> { head };
+        images = head.Value.Job.Spec.Count;
+        for (var node = head.Next; node is not null && images < maxImages; node = node.Next)
         {
             var job = node.Value.Job;
-            if (job.BatchKey != head.Job.BatchKey || images + job.Spec.Count > maxImages) continue;
+            if (job.BatchKey != head.Value.Job.BatchKey || images + job.Spec.Count > maxImages) continue;
             batch.Add(node);
             images += job.Spec.Count;
         }

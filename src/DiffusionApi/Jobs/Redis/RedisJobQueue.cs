@@ -87,9 +87,10 @@ public sealed partial class RedisJobQueue : IJobQueue, IAsyncDisposable
             var wait = poll;
             try
             {
-                var reply = (RedisResult[])(await EvalAsync(RedisJobScripts.Lease,
+                var reply = (RedisResult[])(await EvalAsync(RedisJobScripts.Lease, [
                     workerId, Text(limits.MaxImages), Millis(limits.MaxDelay), Millis(_settings.LeaseDuration), Text(_settings.MaxAttempts),
-                    Millis(_settings.Retention.Async), Millis(_settings.Retention.Sync)))!;
+                    Millis(_settings.Retention.Async), Millis(_settings.Retention.Sync),
+                    .. limits.Models?.Select(m => (RedisValue)_settings.StreamKey(m)) ?? []]))!;
                 switch (reply[0].ToString())
                 {
                     case "ok":

@@ -5,7 +5,8 @@ namespace DiffusionApi.Jobs.Redis;
 /// fencing and the reaper never see each other half done, whichever replica runs them. Every script gets the key
 /// prefix as ARGV[1]; the rest of its arguments are listed above it. Keys (see docs/scaling.md, "Redis data model"):
 /// <c>P:job:ID</c> hash (the record: state, descriptor, owner, attempt, progress, results, and the lease's stream entry),
-/// <c>P:waiting</c> zset (waiting jobs by admission sequence: order, position, the global bound), <c>P:leased</c> set,
+/// <c>P:waiting</c> zset (waiting jobs by admission sequence: order, position, the global bound) and, per stream,
+/// <c>P:stream:MODEL:waiting</c> (the same jobs of one model, for workers that lease only their model), <c>P:leased</c> set,
 /// <c>P:stream:MODEL</c> stream with group <c>workers</c> (one entry per job, never deleted before it is delivered),
 /// <c>P:streams</c> set of those streams, <c>P:idem:KEY</c>, <c>P:gone:ID</c>, <c>P:dead</c> dead-letter stream, and the
 /// channels <c>P:wake</c> and <c>P:events:ID</c>.
@@ -22,6 +23,8 @@ internal static class RedisJobScripts
           return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         end
         local function jkey(id) return P .. ':job:' .. id end
+        -- The waiting jobs of one model's stream (a subset of P:waiting, kept in step with it).
+        local function wkey(stream) return stream .. ':waiting' end
         local function is_final(s) return s == 'Succeeded' or s == 'Failed' or s == 'Cancelled' end
         local function counts()
           return tostring(redis.call('ZCARD', P .. ':waiting')), tostring(redis.call('SCARD', P .. ':leased'))
@@ -36,8 +39,9 @@ internal static class RedisJobScripts
         local function finish(id, state, images, failure, async_ms, sync_ms)
           local k = jkey(id)
           redis.call('HSET', k, 'state', state, 'images', images, 'failure', failure, 'owner', '', 'finished', now_ms())
-          redis.call('ZREM', P .. ':waiting', id)
           local kind, idem, delivered, lowner, stream, entry = unpack(redis.call('HMGET', k, 'kind', 'idem', 'delivered', 'lowner', 'stream', 'entry'))
+          redis.call('ZREM', P .. ':waiting', id)
+          redis.call('ZREM', wkey(stream), id)
           if delivered == '1' and lowner == '' then
             redis.call('XACK', stream, GROUP, entry)
             redis.call('XDEL', stream, entry)
@@ -74,6 +78,7 @@ internal static class RedisJobScripts
           'seq', seq, 'stream', stream, 'entry', entry, 'delivered', 0, 'batch', ARGV[5], 'count', ARGV[6],
           'arrived', now_ms(), 'lowner', '', 'lattempt', 0, 'idem', idem)
         redis.call('ZADD', P .. ':waiting', seq, id)
+        redis.call('ZADD', wkey(stream), seq, id)
         if idem ~= '' then redis.call('SET', P .. ':idem:' .. idem, id) end
         redis.call('PUBLISH', P .. ':wake', id)
         local d, l = counts()
@@ -114,6 +119,7 @@ internal static class RedisJobScripts
                     redis.call('PUBLISH', P .. ':events:' .. jid, '{"jobId":"' .. jid .. '","kind":"Finished"}')
                   else
                     redis.call('ZADD', P .. ':waiting', seq, jid)
+                    redis.call('ZADD', wkey(stream), seq, jid)
                   end
                 end
               end
@@ -128,14 +134,30 @@ internal static class RedisJobScripts
 
     /// <summary>
     /// Runs the reaper, then leases the next batch. ARGV: 2 worker, 3 max images, 4 max delay ms, 5 lease ms,
-    /// 6 max attempts, 7 async retention ms, 8 sync retention ms. Returns {'empty', depth, leased} |
+    /// 6 max attempts, 7 async retention ms, 8 sync retention ms, 9… the streams of the worker's models (none = any model). Returns {'empty', depth, leased} |
     /// {'wait', ms, depth, leased} | {'ok', depth, leased, id, attempt, descriptor, ...}.
     /// </summary>
     public const string Lease = Common + Reclaim + """
 
         local worker, max_images, max_delay = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
         reclaim(ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8])
-        local ids = redis.call('ZRANGE', P .. ':waiting', 0, 255)
+        -- The head is the oldest job of the worker's models: the lowest admission sequence over their waiting sets.
+        local waiting = P .. ':waiting'
+        if #ARGV >= 9 then
+          local best = nil
+          for i = 9, #ARGV do
+            local first = redis.call('ZRANGE', wkey(ARGV[i]), 0, 0, 'WITHSCORES')
+            if #first > 0 and (best == nil or tonumber(first[2]) < best) then
+              best = tonumber(first[2])
+              waiting = wkey(ARGV[i])
+            end
+          end
+          if best == nil then
+            local d, l = counts()
+            return {'empty', d, l}
+          end
+        end
+        local ids = redis.call('ZRANGE', waiting, 0, 255)
         if #ids == 0 then
           local d, l = counts()
           return {'empty', d, l}
@@ -181,6 +203,7 @@ internal static class RedisJobScripts
           local stream, entry = deliver(k)
           redis.call('XCLAIM', stream, GROUP, worker, 0, entry, 'JUSTID')
           redis.call('ZREM', P .. ':waiting', id)
+          redis.call('ZREM', wkey(stream), id)
           redis.call('SADD', P .. ':leased', id)
           local attempt = redis.call('HINCRBY', k, 'lattempt', 1)
           redis.call('HSET', k, 'lowner', worker)
@@ -242,6 +265,7 @@ internal static class RedisJobScripts
           else
             redis.call('XCLAIM', stream, GROUP, PARK, 0, entry, 'JUSTID')
             redis.call('ZADD', P .. ':waiting', seq, id)
+            redis.call('ZADD', wkey(stream), seq, id)
             redis.call('PUBLISH', P .. ':wake', id)
           end
         end

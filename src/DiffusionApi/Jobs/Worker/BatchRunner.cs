@@ -78,6 +78,7 @@ public sealed partial class BatchRunner(
             {
                 var chunk = requests.GetRange(offset, Math.Min(_maxBatchSize, requests.Count - offset));
                 metrics.BatchRan(chunk.Count);
+                progress.ChunkOffset = offset;
                 // The engine blocks its thread for the whole call: keep it off the host's threads.
                 images.AddRange(await Task.Run(() => engine.Generate(chunk, progress, cancel.Token), CancellationToken.None));
             }

@@ -91,8 +91,10 @@ public sealed partial class GenerationWorker(
         var drained = false;
         try
         {
+            // Only this worker's models: a shared queue may hold other deployments' jobs for other workers.
+            var limits = _limits with { Models = registry.Models.Select(m => m.Name).ToArray() };
             // Checked before each lease: once the service gives up, a job just given back must not be leased again.
-            while (!abort.IsCancellationRequested && await queue.LeaseBatchAsync(held.WorkerId, _limits, abort) is { } batch)
+            while (!abort.IsCancellationRequested && await queue.LeaseBatchAsync(held.WorkerId, limits, abort) is { } batch)
             {
                 FinishedBatch? done;
                 try
