@@ -264,6 +264,8 @@ public static class GenerationRequestValidator
                 add("mask", "mask has no fully transparent pixels, so it marks nothing to edit (the fully transparent pixels of the mask are the area to edit)");
             else if (mask is null && !init.HasFullyTransparentPixels) convention = MaskConvention.Luminance;
         }
+        else if (mask is not null && !MaskConventions.MarksAnyPixel(mask, convention))
+            add("mask", "mask marks nothing to repaint: no pixel is white enough (luma at least 128; white repaints, black keeps)");
 
         if (request.Strength is { } strength)
         {

@@ -16,3 +16,39 @@ public enum MaskConvention
     /// </summary>
     Transparency,
 }
+
+/// <summary>How a mask pixel reads under each <see cref="MaskConvention"/>; the one definition the engine and callers share.</summary>
+public static class MaskConventions
+{
+    /// <summary>Whether the RGBA pixel <paramref name="rgba"/> (4 bytes, straight alpha) marks "repaint" under <paramref name="convention"/>.</summary>
+    public static bool Repaints(ReadOnlySpan<byte> rgba, MaskConvention convention) =>
+        convention == MaskConvention.Transparency ? rgba[3] == 0 : Luma(rgba[0], rgba[1], rgba[2], rgba[3]) >= 128;
+
+    /// <summary>Whether any pixel of <paramref name="mask"/> marks "repaint" (before any blur): a mask that marks none keeps every pixel.</summary>
+    public static bool MarksAnyPixel(Imaging.RgbaImage mask, MaskConvention convention)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        var pixels = mask.Pixels.AsSpan();
+        for (var p = 0; p < pixels.Length; p += 4)
+        {
+            if (Repaints(pixels.Slice(p, 4), convention)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// PIL's RGB→L conversion (ITU-R 601-2 luma, L = (19595 R + 38470 G + 7471 B + 2^15) >> 16) of the pixel composited
+    /// over black, so transparent mask pixels count as black (keep).
+    /// </summary>
+    private static int Luma(byte red, byte green, byte blue, byte alpha)
+    {
+        int r = red, g = green, b = blue;
+        if (alpha != 255)
+        {
+            r = (r * alpha + 127) / 255;
+            g = (g * alpha + 127) / 255;
+            b = (b * alpha + 127) / 255;
+        }
+        return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
+    }
+}

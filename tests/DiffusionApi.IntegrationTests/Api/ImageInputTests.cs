@@ -162,6 +162,20 @@ public sealed class ImageInputTests(ReadyServiceFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task AnAllBlackMask_Is400NamingMask_BeforeAnyJobIsQueued()
+    {
+        var body = Body(prompt: "black mask");
+        body["image"] = Convert.ToBase64String(TestImages.Gradient());
+        body["mask"] = Convert.ToBase64String(TestImages.LuminanceMask(64, 64, (_, _) => false));
+
+        var response = await Client.PostAsJsonAsync("/v1/generate", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith("mask marks nothing to repaint", Assert.Single((await response.ReadProblemAsync()).Errors()["mask"]), StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.Factory.Probe.PromptsSeen, p => p == "black mask");
+    }
+
+    [Fact]
     public async Task MaskOfAnotherSize_Is400NamingMask()
     {
         var body = Body();

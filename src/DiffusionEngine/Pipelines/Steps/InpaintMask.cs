@@ -25,13 +25,7 @@ internal static class InpaintMask
         var width = image.Width;
         var height = image.Height;
         var source = (mask ?? image).Pixels;
-        for (var p = 0; p < modelMask.Length; p++)
-        {
-            var alpha = source[4 * p + 3];
-            pasteBackAlpha[p] = convention == MaskConvention.Transparency
-                ? alpha == 0 ? 1f : 0f
-                : Luma(source[4 * p], source[4 * p + 1], source[4 * p + 2], alpha) >= 128 ? 1f : 0f;
-        }
+        for (var p = 0; p < modelMask.Length; p++) pasteBackAlpha[p] = MaskConventions.Repaints(source.AsSpan(4 * p, 4), convention) ? 1f : 0f;
         if (blur > 0) GaussianBlur(pasteBackAlpha, width, height, blur);
 
         var any = false;
@@ -47,22 +41,6 @@ internal static class InpaintMask
         {
             for (var x = 0; x < latentWidth; x++) latentMask[y * latentWidth + x] = modelMask[8 * y * width + 8 * x];
         }
-    }
-
-    /// <summary>
-    /// PIL's RGB→L conversion (ITU-R 601-2 luma, L = (19595 R + 38470 G + 7471 B + 2^15) >> 16) of the pixel composited
-    /// over black, so transparent mask pixels count as black (keep).
-    /// </summary>
-    private static int Luma(byte red, byte green, byte blue, byte alpha)
-    {
-        int r = red, g = green, b = blue;
-        if (alpha != 255)
-        {
-            r = (r * alpha + 127) / 255;
-            g = (g * alpha + 127) / 255;
-            b = (b * alpha + 127) / 255;
-        }
-        return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
     }
 
     /// <summary>
