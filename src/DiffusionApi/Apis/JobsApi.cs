@@ -110,15 +110,21 @@ public static class JobsApi
         string id, long? resumeAfter, JobWatcher watcher, IJobQueue queue, IImageStore images, HttpContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         JobStatusResponse? last = null;
+        byte[]? preview = null; // the latest live preview not sent yet (jobs created with preview: true)
         // Progress and state changes wake the watch at once; queue positions are re-read at least this often.
-        await foreach (var lookup in watcher.WatchAsync(id, EventPollInterval, cancellationToken))
+        await foreach (var lookup in watcher.WatchAsync(id, EventPollInterval, e => { if (e is { Kind: JobEventKind.Preview, Preview: { } p }) preview = p; }, cancellationToken))
         {
             if (lookup.Job is not { } job) yield break; // expired while streaming: the stream simply ends
             var eventId = EventIdOf(job);
             // Resuming: what the client saw already is not sent again (a queued job's position is: it changes under id 0).
             if (resumeAfter is { } seen && (eventId < seen || (eventId == seen && eventId != 0))) continue;
             var status = await StatusAsync(job, queue, images, context);
-            if (last is not null && status.Status == last.Status && status.QueuePosition == last.QueuePosition && status.Progress == last.Progress) continue;
+            if (preview is not null && job.State == JobState.Running)
+            {
+                status = status with { Preview = Convert.ToBase64String(preview) };
+                preview = null;
+            }
+            else if (last is not null && status.Status == last.Status && status.QueuePosition == last.QueuePosition && status.Progress == last.Progress) continue;
             var type = status.Status switch
             {
                 "queued" => "queued",
