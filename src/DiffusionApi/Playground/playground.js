@@ -8,7 +8,7 @@ import { ApiClient, ApiError } from './api.js';
 import { curlForEvents, curlForSubmit } from './curl.js';
 import { readInitImage, sizeFor } from './init-image.js';
 import { MaskEditor } from './mask-editor.js';
-import { PendingSlot } from './pending-slot.js';
+import { PendingSlot, previewUrl } from './pending-slot.js';
 import { pngText } from './png-text.js';
 
 const KEY_STORAGE = 'diffusion.apiKey';
@@ -33,6 +33,7 @@ const ui = {
   seedRandom: $('seed-random'),
   scheduler: $('scheduler'),
   model: $('model'),
+  livePreview: $('live-preview'),
   initImage: $('init-image'),
   initImageRemove: $('init-image-remove'),
   initImageOptions: $('init-image-options'),
@@ -288,6 +289,7 @@ function buildRequestBody() {
   if (ui.scheduler.value !== '') body.scheduler = ui.scheduler.value;
   if (ui.model.value !== '') body.model = ui.model.value;
   body.rng = ui.rng.value;
+  if (ui.livePreview.checked) body.preview = true;
   if (initImage && shown(ui.initImage)) {
     body.image = initImage.dataUrl;
     body.strength = Number(ui.strength.value);
@@ -368,9 +370,8 @@ function render(status) {
       setStatus(current?.cancelRequested ? 'Cancelling…' : 'Running.');
       setProgress(step, total, eta === null ? '' : `ETA ${eta} s`);
       current?.slot.describe(`Step ${step} of ${total}`);
-      if (typeof status.preview === 'string' && status.preview.startsWith('data:image/')) {
-        current?.slot.showPreview(status.preview, step, total);
-      }
+      const preview = previewUrl(status.preview);
+      if (preview) current?.slot.showPreview(preview, step, total);
       break;
     }
     case 'succeeded': {
