@@ -102,6 +102,30 @@ public sealed class PlaygroundImageTests(BrowserFixture fixture, TxtToImgOnlySer
     }
 
     [BrowserFact]
+    public async Task UseAsInitImage_TakesAGalleryImageIntoTheFileInput_AndTheNextRequestSendsIt()
+    {
+        await using var page = await fixture.OpenPageAsync(fixture.Open.BaseAddress);
+        await page.WaitForDiscoveryAsync();
+        await page.FillRequestAsync("first from noise", seed: "5150");
+        await page.GenerateAsync();
+
+        await page.Page.ClickAsync("#gallery li:first-child button.use-as-init");
+        await page.WaitUntilAsync($"document.querySelector('#mask').width === {Side}", "the mask editor");
+
+        Assert.Equal("diffusion-5150.png", await page.EvaluateAsync<string>("document.querySelector('#init-image').files[0].name"));
+        Assert.Equal("init-image", await page.EvaluateAsync<string>("document.activeElement.id"));
+        await page.Page.ClickAsync("#generate");
+        await page.WaitUntilAsync("document.querySelectorAll('#gallery li:not(.pending) img').length === 2", "the second image");
+        var second = page.Requests.Where(r => r.Method == HttpMethod.Post && r.Url.EndsWith("/v1/jobs", StringComparison.Ordinal)).Last();
+        using var body = JsonDocument.Parse(submitted(second));
+        var image = Convert.FromBase64String(body.RootElement.GetProperty("image").GetString()!["data:image/png;base64,".Length..]);
+        Assert.Equal((Side, Side), (ImageDecoder.Decode(image).Width, ImageDecoder.Decode(image).Height));
+        Assert.Contains("Seed: 5150", System.Text.Encoding.Latin1.GetString(image), StringComparison.Ordinal); // the first result's own file, infotext and all
+
+        static string submitted(PuppeteerSharp.IRequest request) => request.PostData?.ToString() ?? throw new InvalidOperationException("no body");
+    }
+
+    [BrowserFact]
     public async Task ModelWithoutImageCapabilities_ShowsNoInitImage_AndSendsNone()
     {
         await using var page = await fixture.OpenPageAsync(lcm.Service.BaseAddress);
@@ -113,6 +137,7 @@ public sealed class PlaygroundImageTests(BrowserFixture fixture, TxtToImgOnlySer
         await page.FillRequestAsync("text only", steps: 2);
         await page.GenerateAsync();
         Assert.DoesNotContain("\"image\"", await page.TextAsync("#curl"), StringComparison.Ordinal);
+        Assert.True(await page.EvaluateAsync<bool>("document.querySelector('#gallery button.use-as-init').hidden"), "'Use as init image' shows for a model that takes no images");
     }
 
     private static (byte, byte, byte) Pixel(RgbaImage image, int x, int y)

@@ -34,6 +34,7 @@ public static class GenerationApi
             return ProblemResults.Invalid(new() { ["n"] = [$"n must be 1 for /v1/generate (use /v1/images/generations for more) but was {n}"] });
         if (ProblemResults.WhenResponseFormatIsSent(request.ResponseFormat, context, "answers with the image bytes") is { } unused) return unused;
         if (ProblemResults.WhenStreamIsSent(request.Stream, context) is { } notStreamed) return notStreamed;
+        if (ProblemResults.WhenPreviewIsSent(request.Preview, context) is { } noPreview) return noPreview;
 
         var key = IdempotencyKeyHeader.Read(context, out var keyError);
         if (keyError is not null) return ProblemResults.Invalid(new() { [IdempotencyKeyHeader.Name] = [keyError] });

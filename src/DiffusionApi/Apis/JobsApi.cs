@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using DiffusionApi.Extensions;
@@ -10,7 +11,8 @@ namespace DiffusionApi.Apis;
 
 /// <summary>
 /// Async generation: POST /v1/jobs answers 202 + Location at once; GET polls the status (queue position, step progress,
-/// image URLs); DELETE cancels; GET …/events streams Server-Sent Events until the job finishes.
+/// image URLs); DELETE cancels; GET …/events streams Server-Sent Events until the job finishes, each with an id that a
+/// reconnect sends back as Last-Event-ID to resume after it.
 /// </summary>
 public static class JobsApi
 {
@@ -88,19 +90,41 @@ public static class JobsApi
     {
         var (found, problem) = await FindAsync(id, store, context);
         if (found is null) return problem!;
-        return TypedResults.ServerSentEvents(Events(id, watcher, queue, images, context, context.RequestAborted));
+        var resumeAfter = long.TryParse(context.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out var seen) ? seen : (long?)null;
+        return TypedResults.ServerSentEvents(Events(id, resumeAfter, watcher, queue, images, context, context.RequestAborted));
     }
 
+    /// <summary>
+    /// An event's id grows with the job's progress, so a reconnect with <c>Last-Event-ID</c> can resume: 0 while queued,
+    /// 1 + step while running, and <c>total_steps</c> + 2 once final (the total is fixed at admission, so it is larger
+    /// than every running id).
+    /// </summary>
+    private static long EventIdOf(JobSnapshot job) => job.State switch
+    {
+        JobState.Queued => 0,
+        JobState.Running => 1L + job.Step,
+        _ => job.TotalSteps + 2L,
+    };
+
     private static async IAsyncEnumerable<SseItem<JobStatusResponse>> Events(
-        string id, JobWatcher watcher, IJobQueue queue, IImageStore images, HttpContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string id, long? resumeAfter, JobWatcher watcher, IJobQueue queue, IImageStore images, HttpContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         JobStatusResponse? last = null;
+        byte[]? preview = null; // the latest live preview not sent yet (jobs created with preview: true)
         // Progress and state changes wake the watch at once; queue positions are re-read at least this often.
-        await foreach (var lookup in watcher.WatchAsync(id, EventPollInterval, cancellationToken))
+        await foreach (var lookup in watcher.WatchAsync(id, EventPollInterval, e => { if (e is { Kind: JobEventKind.Preview, Preview: { } p }) preview = p; }, cancellationToken))
         {
             if (lookup.Job is not { } job) yield break; // expired while streaming: the stream simply ends
+            var eventId = EventIdOf(job);
+            // Resuming: what the client saw already is not sent again (a queued job's position is: it changes under id 0).
+            if (resumeAfter is { } seen && (eventId < seen || (eventId == seen && eventId != 0))) continue;
             var status = await StatusAsync(job, queue, images, context);
-            if (last is not null && status.Status == last.Status && status.QueuePosition == last.QueuePosition && status.Progress == last.Progress) continue;
+            if (preview is not null && job.State == JobState.Running)
+            {
+                status = status with { Preview = Convert.ToBase64String(preview) };
+                preview = null;
+            }
+            else if (last is not null && status.Status == last.Status && status.QueuePosition == last.QueuePosition && status.Progress == last.Progress) continue;
             var type = status.Status switch
             {
                 "queued" => "queued",
@@ -108,7 +132,7 @@ public static class JobsApi
                 "succeeded" => "completed",
                 _ => status.Status, // failed, cancelled
             };
-            yield return new SseItem<JobStatusResponse>(status, type);
+            yield return new SseItem<JobStatusResponse>(status, type) { EventId = eventId.ToString(CultureInfo.InvariantCulture) };
             last = status;
         }
     }

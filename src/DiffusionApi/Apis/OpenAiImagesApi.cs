@@ -44,6 +44,7 @@ public static class OpenAiImagesApi
     {
         var key = IdempotencyKeyHeader.Read(context, out var keyError);
         if (keyError is not null) return ProblemResults.Invalid(new() { [IdempotencyKeyHeader.Name] = [keyError] });
+        if (ProblemResults.WhenPreviewIsSent(request.Preview, context) is { } noPreview) return noPreview;
         var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted, key);
         if (request.Stream == true) return await StreamAsync(outcome, "image_generation", request.Quality, context, store, bus, time);
         return await AnswerAsync(outcome, request.ResponseFormat == "url", context, store, time);

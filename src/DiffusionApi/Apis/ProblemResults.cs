@@ -53,6 +53,15 @@ public static class ProblemResults
             })
             : null;
 
+    /// <summary>A 400 for <c>preview: true</c> anywhere but /v1/jobs (only a job's events carry previews); null otherwise.</summary>
+    public static ValidationProblem? WhenPreviewIsSent(bool? preview, HttpContext context) =>
+        preview == true
+            ? Invalid(new()
+            {
+                ["preview"] = [$"preview is not supported by {context.Request.Path}: previews come with the events of POST /v1/jobs (GET /v1/jobs/{{id}}/events); /v1/images/generations and /v1/images/edits send them as partial_images with stream: true"],
+            })
+            : null;
+
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 

@@ -18,6 +18,14 @@ public sealed class JobWatcher(IJobStore store, IProgressBus bus)
     public IAsyncEnumerable<JobLookup> WatchAsync(string jobId, TimeSpan pollInterval, CancellationToken cancellationToken) =>
         WatchAsync(jobId, pollInterval, static _ => true, cancellationToken);
 
+    /// <summary>As <see cref="WatchAsync(string, TimeSpan, CancellationToken)"/>, showing <paramref name="seen"/> every event first (a preview is only on the bus).</summary>
+    public IAsyncEnumerable<JobLookup> WatchAsync(string jobId, TimeSpan pollInterval, Action<JobEvent> seen, CancellationToken cancellationToken) =>
+        WatchAsync(jobId, pollInterval, e =>
+        {
+            seen(e);
+            return true;
+        }, cancellationToken);
+
     /// <summary>The job's final record; Gone or NotFound (it expired before this read it) is an error.</summary>
     public async Task<JobSnapshot> WaitForFinishAsync(string jobId, TimeSpan pollInterval, CancellationToken cancellationToken)
     {

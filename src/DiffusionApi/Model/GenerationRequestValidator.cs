@@ -180,6 +180,7 @@ public static class GenerationRequestValidator
             else if (request.Stream != true) Add("partial_images", "partial_images needs stream: true (partial images are only sent on a stream)");
             else previews = partials;
         }
+        if (request.Preview == true) previews = GenerationSpec.EveryStep;
         if (request.Stream == true && responseFormat == ResponseFormat.Url)
             Add("response_format", "response_format url cannot be streamed: a stream carries the images as b64_json");
         var rng = RngKind.Cpu;

@@ -94,6 +94,12 @@ public sealed record ImageGenerationRequest
     /// </summary>
     [JsonPropertyName("stream")] public bool? Stream { get; init; }
 
+    /// <summary>
+    /// /v1/jobs only: the job's Server-Sent Events (<c>GET /v1/jobs/{id}/events</c>) carry a cheap latent preview of its
+    /// first image after every step (<c>preview</c>, base64 in the job's output format).
+    /// </summary>
+    [JsonPropertyName("preview")] public bool? Preview { get; init; }
+
     /// <summary>OpenAI: with <c>stream</c>, how many partial images (0–3, cheap latent previews) to send before the result.</summary>
     [JsonPropertyName("partial_images")] public int? PartialImages { get; init; }
 

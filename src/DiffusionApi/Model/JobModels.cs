@@ -25,6 +25,14 @@ public sealed record JobStatusResponse
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<ImageData>? Data { get; init; }
 
+    /// <summary>
+    /// In job events only, for a job created with <c>preview: true</c>: the latest live preview of its first image (base64,
+    /// in its output format, an eighth of its size), on the first event after it arrived.
+    /// </summary>
+    [JsonPropertyName("preview")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Preview { get; init; }
+
     /// <summary>Why the job failed.</summary>
     [JsonPropertyName("error")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

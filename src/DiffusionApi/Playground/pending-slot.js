@@ -1,6 +1,17 @@
 // The gallery slot of the job being followed: it holds the job's place while it is queued and running, shows the
 // latest live preview the service sends, and gives way to the finished images (or goes when the job does not finish).
 
+// A preview is base64 in the job's output format (the events carry no type): its first bytes tell which.
+const PREVIEW_TYPES = [['iVBOR', 'image/png'], ['/9j/', 'image/jpeg'], ['UklGR', 'image/webp']];
+
+/** A progress event's preview as a data: URL, or null when there is none or it is not an image the page knows. */
+export function previewUrl(preview) {
+  if (typeof preview !== 'string' || preview === '') return null;
+  if (preview.startsWith('data:image/')) return preview;
+  const type = PREVIEW_TYPES.find(([start]) => preview.startsWith(start))?.[1];
+  return type ? `data:${type};base64,${preview}` : null;
+}
+
 export class PendingSlot {
   /** Prepends an empty slot shaped like the requested size (width × height; 0 when unknown). */
   constructor(gallery, width, height) {

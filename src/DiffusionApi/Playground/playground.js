@@ -8,7 +8,7 @@ import { ApiClient, ApiError } from './api.js';
 import { curlForEvents, curlForSubmit } from './curl.js';
 import { readInitImage, sizeFor } from './init-image.js';
 import { MaskEditor } from './mask-editor.js';
-import { PendingSlot } from './pending-slot.js';
+import { PendingSlot, previewUrl } from './pending-slot.js';
 import { pngText } from './png-text.js';
 
 const KEY_STORAGE = 'diffusion.apiKey';
@@ -33,6 +33,7 @@ const ui = {
   seedRandom: $('seed-random'),
   scheduler: $('scheduler'),
   model: $('model'),
+  livePreview: $('live-preview'),
   initImage: $('init-image'),
   initImageRemove: $('init-image-remove'),
   initImageOptions: $('init-image-options'),
@@ -83,6 +84,7 @@ const api = new ApiClient(() => sessionStorage.getItem(KEY_STORAGE) ?? '');
 let models = [];
 let limits = null; // Diffusion:Limits from /playground/config
 let initImage = null; // { dataUrl, width, height, name } once a file is chosen
+const galleryFiles = new WeakMap(); // gallery <li> → its image as a File, for "Use as init image"
 const maskEditor = new MaskEditor(ui.mask, ui.brushCursor, () => Number(ui.brushSize.value), () => ui.maskErase.checked, showMaskState);
 let current = null; // the job being followed: { id, cancelRequested, runStart, runStartStep, controller, slot }
 
@@ -125,6 +127,7 @@ async function init() {
   ui.maskInvert.addEventListener('click', () => maskEditor.invert());
   ui.maskClear.addEventListener('click', () => maskEditor.clear());
   ui.gallery.addEventListener('click', useSeedFromGallery);
+  ui.gallery.addEventListener('click', useAsInitImage);
 
   let config;
   try {
@@ -228,9 +231,12 @@ function shown(element) {
 }
 
 async function chooseInitImage() {
-  showFieldError('init-image', '');
   const file = ui.initImage.files?.[0];
-  if (!file) return;
+  if (file) await loadInitImage(file);
+}
+
+async function loadInitImage(file) {
+  showFieldError('init-image', '');
   try {
     initImage = await readInitImage(file);
   } catch (error) {
@@ -283,6 +289,7 @@ function buildRequestBody() {
   if (ui.scheduler.value !== '') body.scheduler = ui.scheduler.value;
   if (ui.model.value !== '') body.model = ui.model.value;
   body.rng = ui.rng.value;
+  if (ui.livePreview.checked) body.preview = true;
   if (initImage && shown(ui.initImage)) {
     body.image = initImage.dataUrl;
     body.strength = Number(ui.strength.value);
@@ -363,9 +370,8 @@ function render(status) {
       setStatus(current?.cancelRequested ? 'Cancelling…' : 'Running.');
       setProgress(step, total, eta === null ? '' : `ETA ${eta} s`);
       current?.slot.describe(`Step ${step} of ${total}`);
-      if (typeof status.preview === 'string' && status.preview.startsWith('data:image/')) {
-        current?.slot.showPreview(status.preview, step, total);
-      }
+      const preview = previewUrl(status.preview);
+      if (preview) current?.slot.showPreview(preview, step, total);
       break;
     }
     case 'succeeded': {
@@ -423,10 +429,13 @@ async function showImages(status) {
   const figures = await Promise.all(items.map(async (item, index) => {
     const bytes = await api.image(item.url);
     const buffer = await bytes.arrayBuffer();
-    return galleryItem(URL.createObjectURL(bytes), item.seed, pngText(buffer, 'parameters'), `${index + 1} of ${items.length}`, prompt, bytes.type);
+    const card = galleryItem(URL.createObjectURL(bytes), item.seed, pngText(buffer, 'parameters'), `${index + 1} of ${items.length}`, prompt, bytes.type);
+    galleryFiles.set(card, new File([bytes], `diffusion-${item.seed}.${extensionOf(bytes.type)}`, { type: bytes.type }));
+    return card;
   }));
   if (current?.slot.inGallery) current.slot.replaceWith(figures);
   else ui.gallery.prepend(...figures);
+  applyCapabilities(); // the new cards' "Use as init image"
   while (ui.gallery.children.length > GALLERY_LIMIT) {
     const last = ui.gallery.lastElementChild;
     URL.revokeObjectURL(last.querySelector('img').src);
@@ -445,7 +454,8 @@ function galleryItem(url, seed, infotext, position, prompt, type) {
       infotext ?? 'This format carries no infotext.'),
     element('div', { className: 'card-actions' },
       element('a', { href: url, download: `diffusion-${seed}.${extensionOf(type)}` }, 'Download'),
-      element('button', { type: 'button', className: 'use-seed', value: seed }, 'Use this seed')));
+      element('button', { type: 'button', className: 'use-seed', value: seed }, 'Use this seed'),
+      element('button', { type: 'button', className: 'use-as-init', dataset: { capability: 'img2img inpaint' } }, 'Use as init image')));
   return element('li', {}, element('figure', {}, image, caption));
 }
 
@@ -463,10 +473,23 @@ function useSeedFromGallery(event) {
   setStatus(`Seed ${button.value} locked.`);
 }
 
+/** A gallery image as the init image (image-to-image from a result); the file input shows it as chosen. */
+async function useAsInitImage(event) {
+  const button = event.target.closest('button.use-as-init');
+  const file = button && galleryFiles.get(button.closest('li'));
+  if (!file) return;
+  const files = new DataTransfer();
+  files.items.add(file);
+  ui.initImage.files = files.files;
+  await loadInitImage(file);
+  ui.initImage.focus();
+}
+
 function element(tag, properties, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(properties)) {
     if (name === 'ariaLabel') node.setAttribute('aria-label', value);
+    else if (name === 'dataset') Object.assign(node.dataset, value);
     else node[name] = value;
   }
   node.append(...children);

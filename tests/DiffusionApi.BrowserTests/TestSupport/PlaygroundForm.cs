@@ -49,8 +49,8 @@ public static class PlaygroundForm
         await page.WaitForGalleryAsync(images);
     }
 
-    public static Task WaitForGalleryAsync(this PageSession page, int images) =>
+    public static Task WaitForGalleryAsync(this PageSession page, int images, TimeSpan? timeout = null) =>
         page.WaitUntilAsync(
             $"document.querySelectorAll('#gallery img').length === {images} && !document.querySelector('#gallery .pending') && [...document.querySelectorAll('#gallery img')].every(i => i.complete && i.naturalWidth > 0)",
-            $"{images} image(s) in the gallery");
+            $"{images} image(s) in the gallery", timeout);
 }

@@ -142,6 +142,47 @@ public sealed class JobsApiTests
     }
 
     [Fact]
+    public async Task Events_CarryIds_AndAReconnectWithLastEventId_ResumesAfterIt()
+    {
+        await using var factory = new DiffusionApiFactory();
+        var client = await factory.CreateReadyClientAsync();
+        factory.Probe.Hold();
+        var location = (await client.PostAsJsonAsync("/v1/jobs", Requests.Small(steps: 3))).Headers.Location!.ToString();
+        await factory.Probe.WaitForHeldCallAsync(Timeout);
+
+        // First connection: read up to the running event, then hang up.
+        string lastId;
+        using (var first = await client.GetAsync($"{location}/events", HttpCompletionOption.ResponseHeadersRead))
+        {
+            using var reader = new StreamReader(await first.Content.ReadAsStreamAsync());
+            var seen = new List<string>();
+            while (await reader.ReadLineAsync().WaitAsync(Timeout) is { } line)
+            {
+                seen.Add(line);
+                if (line == "event: progress") break;
+            }
+            while (await reader.ReadLineAsync().WaitAsync(Timeout) is { } line && line.Length > 0) seen.Add(line);
+            lastId = seen.Last(l => l.StartsWith("id: ", StringComparison.Ordinal))["id: ".Length..];
+            Assert.Equal("1", lastId); // running, step 0
+        }
+        factory.Probe.Release();
+        await WaitForStatusAsync(client, location, "succeeded");
+
+        // Reconnect: only what came after the last id, i.e. the completion (id total_steps + 2 = 6 for PNDM's 4 steps).
+        using var resumed = new HttpRequestMessage(HttpMethod.Get, $"{location}/events");
+        resumed.Headers.Add("Last-Event-ID", lastId);
+        var text = await (await client.SendAsync(resumed)).Content.ReadAsStringAsync().WaitAsync(Timeout);
+        var lines = text.Split('\n');
+        Assert.Equal(["completed"], lines.Where(l => l.StartsWith("event: ", StringComparison.Ordinal)).Select(l => l["event: ".Length..]));
+        Assert.Equal(["6"], lines.Where(l => l.StartsWith("id: ", StringComparison.Ordinal)).Select(l => l["id: ".Length..]));
+
+        // A client that saw the end gets nothing more.
+        using var again = new HttpRequestMessage(HttpMethod.Get, $"{location}/events");
+        again.Headers.Add("Last-Event-ID", "6");
+        Assert.DoesNotContain("event: ", await (await client.SendAsync(again)).Content.ReadAsStringAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ExpiredJob_Answers410GoneOnStatusEventsAndDelete_ThenIsForgotten()
     {
         var clock = new ShiftedTimeProvider();

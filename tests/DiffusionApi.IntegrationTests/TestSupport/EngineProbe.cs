@@ -56,6 +56,15 @@ public sealed class EngineProbe
         lock (_events) _events.Add(modelEvent);
     }
 
+    private volatile int _holdAfterPreviewStep;
+
+    /// <summary>From now on, an engine call that hands out a live preview after <paramref name="step"/> waits there until <see cref="Release"/>.</summary>
+    public void HoldAfterPreview(int step)
+    {
+        _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _holdAfterPreviewStep = step;
+    }
+
     /// <summary>From now on, engine calls wait until <see cref="Release"/>.</summary>
     public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -81,6 +90,12 @@ public sealed class EngineProbe
                 _batches.Add(batch);
                 _batchModels.Add(inner.Model.Name);
             }
+            if (_holdAfterPreviewStep > 0 && _gate is { } previewGate)
+            {
+                // Hold mid-run instead: the real engine runs, and waits after the asked step's preview was handed out.
+                var held = new HeldAfterPreview(progress, _holdAfterPreviewStep, () => _entered.Release(), previewGate.Task, cancellationToken);
+                return inner.Generate(batch, held, cancellationToken);
+            }
             if (_gate is { } gate)
             {
                 _entered.Release();
@@ -98,6 +113,23 @@ public sealed class EngineProbe
                 throw new InvalidOperationException("simulated ONNX Runtime fault");
         }
         return inner.Generate(batch, progress, cancellationToken);
+    }
+}
+
+/// <summary>Forwards progress and previews to the engine's own observer, then holds after one step's preview.</summary>
+internal sealed class HeldAfterPreview(IProgress<StepProgress>? inner, int step, Action entered, Task gate, CancellationToken cancellationToken)
+    : IProgress<StepProgress>, ILatentPreviewObserver
+{
+    public void Report(StepProgress value) => inner?.Report(value);
+
+    public bool WantsPreview(int current, int totalSteps) => inner is ILatentPreviewObserver observer && observer.WantsPreview(current, totalSteps);
+
+    public void OnPreview(LatentFrame frame, int current, int totalSteps)
+    {
+        ((ILatentPreviewObserver)inner!).OnPreview(frame, current, totalSteps);
+        if (current != step) return;
+        entered();
+        gate.Wait(cancellationToken);
     }
 }
 

@@ -140,6 +140,10 @@ public sealed class ServiceProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
             }
+            catch (TaskCanceledException)
+            {
+                // One probe slower than 5 s (a loaded CI machine while the service starts): probe again until the deadline.
+            }
             await Task.Delay(50);
         }
         throw new TimeoutException($"the service did not become ready:\n{Output}");

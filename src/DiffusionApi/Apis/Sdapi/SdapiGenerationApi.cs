@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using DiffusionApi.Engine;
 using DiffusionApi.Extensions;
 using DiffusionApi.Jobs;
+using DiffusionApi.Model;
 using DiffusionApi.Options;
 using DiffusionApi.Storage;
 using Microsoft.Extensions.Options;
@@ -85,7 +86,8 @@ public static class SdapiGenerationApi
         var reading = SdapiRequestReader.Read(request, limits, info, prompts, errors);
         if (reading is null || errors.Any) return errors.ToResult();
 
-        var outcome = await jobs.EnqueueAsync(reading.Spec, JobKind.Sync, context.RequestAborted, key);
+        // A1111 shows live previews while it samples (/sdapi/v1/progress current_image): a cheap one after every step.
+        var outcome = await jobs.EnqueueAsync(reading.Spec with { Previews = GenerationSpec.EveryStep }, JobKind.Sync, context.RequestAborted, key);
         if (outcome.Errors is { } refused)
         {
             foreach (var (field, messages) in refused)
@@ -100,7 +102,7 @@ public static class SdapiGenerationApi
         var started = time.GetUtcNow();
         var timestamp = SdapiInfo.Timestamp(started);
         JobSnapshot final;
-        using (callers.Track(RateLimitingExtensions.CallerOf(context), new SdapiCallerJobs.Entry(job.Id, started, timestamp)))
+        await using (await callers.TrackAsync(RateLimitingExtensions.CallerOf(context), new SdapiCallerJobs.Entry(job.Id, started, timestamp), context.RequestAborted))
         {
             try
             {

@@ -51,7 +51,7 @@ public static class SdapiProgressApi
             var eta = progress > 0 ? elapsed / progress - elapsed : 0;
             return new SdapiProgressResponse(progress, eta,
                 new SdapiState(false, job.CancelRequested, false, running ? "txt2img" : "", mine.Count, entry.JobTimestamp, 0, running ? job.Step : 0, job.TotalSteps),
-                null, null);
+                skip_current_image || !running ? null : entry.CurrentImage, null);
         }
         return new SdapiProgressResponse(0, 0, new SdapiState(false, false, false, "", 0, "0", 0, 0, 0), null, null);
     }
