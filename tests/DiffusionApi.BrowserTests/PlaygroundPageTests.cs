@@ -274,10 +274,11 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture)
     {
         await using var page = await fixture.OpenPageAsync(Home, new ViewPortOptions { Width = 360, Height = 740, IsMobile = true, HasTouch = true, DeviceScaleFactor = 2 });
         await page.WaitForDiscoveryAsync();
+        await page.UploadInitImageAsync(TestImages.Gradient(512, 512), 512); // the mask editor and its tools too
 
         Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 360, "the page is wider than the phone");
         var tooWide = await page.EvaluateAsync<string[]>(
-            "[...document.querySelectorAll('input, select, textarea, button')].filter(e => e.getBoundingClientRect().right > 360).map(e => e.id)");
+            "[...document.querySelectorAll('input, select, textarea, button, canvas')].filter(e => e.getBoundingClientRect().right > 360).map(e => e.id)");
         Assert.Empty(tooWide);
     }
 

@@ -112,13 +112,11 @@ public sealed class CorsTests(CorsTests.Fixture fixture) : IClassFixture<CorsTes
     [Fact]
     public void Wildcard_WithApiKeys_FailsAtStartNamingTheSetting()
     {
-        using var factory = new DiffusionApiFactory(new Dictionary<string, string?>
+        var error = DiffusionApiFactory.StartFailure(new Dictionary<string, string?>
         {
             ["Diffusion:ApiKeys:0"] = "a-key",
             ["Diffusion:Cors:AllowedOrigins:0"] = "*",
         });
-
-        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
         Assert.Contains("Diffusion:Cors:AllowedOrigins may be '*' only when Diffusion:ApiKeys is empty", error.ToString(), StringComparison.Ordinal);
     }
 
@@ -130,9 +128,7 @@ public sealed class CorsTests(CorsTests.Fixture fixture) : IClassFixture<CorsTes
     [InlineData("https://app.example.com:443", "Diffusion:Cors:AllowedOrigins:0 must be an origin")]
     public void MalformedOrigin_FailsAtStartNamingTheSettingAndTheValue(string origin, string expected)
     {
-        using var factory = new DiffusionApiFactory(new Dictionary<string, string?> { ["Diffusion:Cors:AllowedOrigins:0"] = origin });
-
-        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient()).ToString();
+        var error = DiffusionApiFactory.StartFailure(new Dictionary<string, string?> { ["Diffusion:Cors:AllowedOrigins:0"] = origin });
         Assert.Contains(expected, error, StringComparison.Ordinal);
         Assert.Contains($"'{origin}'", error, StringComparison.Ordinal);
     }
@@ -140,13 +136,11 @@ public sealed class CorsTests(CorsTests.Fixture fixture) : IClassFixture<CorsTes
     [Fact]
     public void Wildcard_AmongOtherOrigins_FailsAtStart()
     {
-        using var factory = new DiffusionApiFactory(new Dictionary<string, string?>
+        var error = DiffusionApiFactory.StartFailure(new Dictionary<string, string?>
         {
             ["Diffusion:Cors:AllowedOrigins:0"] = Frontend,
             ["Diffusion:Cors:AllowedOrigins:1"] = "*",
         });
-
-        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
         Assert.Contains("may hold '*' only as its single entry", error.ToString(), StringComparison.Ordinal);
     }
 
