@@ -69,6 +69,7 @@ public sealed class GracefulShutdownTests
     }
 
     [Fact]
+    [Trait("Suite", "Reliability")]
     public async Task Sigterm_WhenAJobOutlastsTheShutdownTimeout_Answers503WithRetryAfter_LogsItById_AndExitsWithinTheTimeout()
     {
         if (!OperatingSystem.IsLinux()) return;

@@ -79,6 +79,7 @@ public sealed class QueueTests
     }
 
     [Fact]
+    [Trait("Suite", "Reliability")]
     public async Task CallersWhoHangUpWhileQueued_FreeTheirSlotsAtOnce_SoNewRequestsAreAdmitted()
     {
         await using var factory = new DiffusionApiFactory(new Dictionary<string, string?>

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace DiffusionApi.IntegrationTests.Storage;
 
 /// <summary>What a client sees when the image store fails under a running service, and what stays on disk.</summary>
+[Trait("Suite", "Reliability")]
 public sealed class StorageFaultTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
