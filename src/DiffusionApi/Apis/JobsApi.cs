@@ -50,7 +50,7 @@ public static class JobsApi
         // The job outlives this request: it is cancelled by DELETE, never by the client hanging up.
         var key = IdempotencyKeyHeader.Read(context, out var keyError);
         if (keyError is not null) return ProblemResults.Invalid(new() { [IdempotencyKeyHeader.Name] = [keyError] });
-        var outcome = await jobs.SubmitAsync(request, JobKind.Async, CancellationToken.None, key);
+        var outcome = await jobs.SubmitAsync(request, JobKind.Async, CancellationToken.None, key, owner: JobOwners.Of(context));
         if (outcome.Job is not { } job)
             return outcome.Errors is not null ? ProblemResults.Invalid(outcome.Errors) : ProblemResults.Unavailable(context, outcome.UnavailableReason!);
         using (job)
@@ -147,7 +147,9 @@ public static class JobsApi
         return lookup switch
         {
             // A sync job's id is shown in X-Job-Id only; its record is the waiting request's, not a resource.
-            { Job: { Job.Kind: JobKind.Async } job } => (job, null),
+            // Another API key's job answers as if it did not exist: its id tells that key nothing.
+            { Job: { Job.Kind: JobKind.Async } job } when JobOwners.MaySee(context, job.Job.Owner) => (job, null),
+            { Job: not null } => (null, ProblemResults.NotFound(Unknown)),
             { Presence: JobPresence.Gone } => (null, ProblemResults.Gone(Expired)),
             _ => (null, ProblemResults.NotFound(Unknown)),
         };

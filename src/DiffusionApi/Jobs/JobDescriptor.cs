@@ -32,6 +32,12 @@ public sealed record JobDescriptor(
     /// </summary>
     public int TotalSteps { get; init; }
 
+    /// <summary>
+    /// The owner hash of the API key that created it (<see cref="Extensions.JobOwners"/>; never the key), or null when
+    /// the service takes no keys. Other keys get 404 for the job and its images.
+    /// </summary>
+    public string? Owner { get; init; }
+
     /// <summary>A new job for <paramref name="spec"/>, batched under <paramref name="batchKey"/> (<see cref="JobBatchKey.For"/>), in the trace context of the current activity;
     /// <paramref name="totalSteps"/> is what its progress counts to (the spec's steps when not given).</summary>
     public static JobDescriptor Create(GenerationSpec spec, string batchKey, JobKind kind, string? idempotencyKey, TimeProvider time, int? totalSteps = null) =>

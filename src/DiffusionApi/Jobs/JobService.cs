@@ -34,7 +34,7 @@ public sealed partial class JobService(
     /// <paramref name="idempotencyKey"/> seen before (on any replica, while that job is kept), answers that job instead.
     /// </summary>
     public async Task<SubmitOutcome> SubmitAsync(ImageGenerationRequest request, JobKind kind, CancellationToken cancelWhen, string? idempotencyKey = null,
-        ImageUploads? uploads = null)
+        ImageUploads? uploads = null, string? owner = null)
     {
         if (models.IsDraining)
         {
@@ -46,7 +46,7 @@ public sealed partial class JobService(
 
         var spec = GenerationRequestValidator.Validate(request, limits.Value, model, RandomSeed, out var errors, prompts.Value, uploads);
         if (spec is null) return new(null, errors, null);
-        return await EnqueueAsync(spec, kind, cancelWhen, idempotencyKey);
+        return await EnqueueAsync(spec, kind, cancelWhen, idempotencyKey, owner);
     }
 
     /// <summary>
@@ -74,7 +74,7 @@ public sealed partial class JobService(
     /// Queues a <paramref name="spec"/> that its surface validated already (the A1111 API validates through
     /// <see cref="GenerationRequestValidator"/> too, then adds what only it has: variation seeds).
     /// </summary>
-    public async Task<SubmitOutcome> EnqueueAsync(GenerationSpec spec, JobKind kind, CancellationToken cancelWhen, string? idempotencyKey = null)
+    public async Task<SubmitOutcome> EnqueueAsync(GenerationSpec spec, JobKind kind, CancellationToken cancelWhen, string? idempotencyKey = null, string? owner = null)
     {
         if (models.IsDraining)
         {
@@ -95,7 +95,7 @@ public sealed partial class JobService(
             // The validator checks the key first (GenerationRequestValidator.CheckEngineKey); this is only a safety net.
             return new(null, GenerationRequestValidator.EngineKeyErrors(ex), null);
         }
-        var job = JobDescriptor.Create(spec, batchKey, kind, idempotencyKey, time, totalSteps);
+        var job = JobDescriptor.Create(spec, batchKey, kind, idempotencyKey, time, totalSteps) with { Owner = owner };
         var outcome = await queue.EnqueueAsync(job);
         using var scope = logger.BeginScope(JobTrace.LogScope(job));
         switch (outcome.Result)
@@ -106,9 +106,12 @@ public sealed partial class JobService(
             case EnqueueResult.Duplicate:
                 // The client's key names an earlier job: answer for that one (unless it expired just now). A repeat does
                 // not own it, so its hanging up cancels nothing.
-                return await store.GetAsync(outcome.JobId!) is { Job: { } earlier }
-                    ? new(new JobHandle(earlier.Job, watcher, lifecycle, CancellationToken.None), null, null)
-                    : new(null, null, "the earlier job with this idempotency key expired just now; retry");
+                if (await store.GetAsync(outcome.JobId!) is not { Job: { } earlier })
+                    return new(null, null, "the earlier job with this idempotency key expired just now; retry");
+                // Another key's job is not this caller's to see, not even through its idempotency key.
+                if (earlier.Job.Owner != owner)
+                    return new(null, new() { [Apis.IdempotencyKeyHeader.Name] = ["this Idempotency-Key is already used by another API key's job; choose another"] }, null);
+                return new(new JobHandle(earlier.Job, watcher, lifecycle, CancellationToken.None), null, null);
             case EnqueueResult.Full:
                 metrics.Rejected(outcome.Result);
                 LogRejected(logger, job.Id, queue.Stats.Capacity);
