@@ -49,6 +49,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IAsyncDisposable
             // Redis is down at start: leases poll until it returns (the multiplexer resubscribes on reconnect only what it holds).
             LogWakeupsUnavailable(logger, ex);
         }
+        await RedisDurabilityCheck.LogAsync(redis, logger);
         return queue;
     }
 
