@@ -149,10 +149,12 @@ public sealed class OpenAiImagesApiTests(ReadyServiceFixture fixture) : IClassFi
     {
         var models = await Client.GetFromJsonAsync<JsonElement>("/v1/models");
         var modelId = models.GetProperty("data")[0].GetProperty("id").GetString()!;
+        var serviceUrl = fixture.Factory.Server.BaseAddress;
+        // docs/dotnet.md sample "openai-client": begin
         var options = new OpenAIClientOptions
         {
-            Endpoint = new Uri(fixture.Factory.Server.BaseAddress, "/v1"),
-            Transport = new HttpClientPipelineTransport(fixture.Factory.CreateClient()),
+            Endpoint = new Uri(serviceUrl, "/v1"),
+            Transport = new HttpClientPipelineTransport(fixture.Factory.CreateClient()), // in-memory test server; omit against a real URL
         };
         var client = new ImageClient(modelId, new ApiKeyCredential("not-checked"), options);
 
@@ -161,8 +163,10 @@ public sealed class OpenAiImagesApiTests(ReadyServiceFixture fixture) : IClassFi
             Size = new GeneratedImageSize(64, 64),
             ResponseFormat = GeneratedImageFormat.Bytes,
         });
+        byte[] png = result.Value.ImageBytes.ToArray();
+        // docs/dotnet.md sample "openai-client": end
 
-        var bytes = result.Value.ImageBytes.ToArray();
+        var bytes = png;
         Assert.True(Images.IsPng(bytes));
         Assert.Equal((64, 64), Images.PngSize(bytes));
     }
