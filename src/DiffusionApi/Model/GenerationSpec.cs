@@ -21,6 +21,7 @@ public enum ResponseFormat
 /// decoded by the worker; <see cref="Strength"/> null uses the mode's default. <see cref="Previews"/> asks the worker
 /// for live latent previews of the job's first image: 0 none, N &gt; 0 about N spread over the steps (OpenAI's
 /// partial_images; the last step's image is the result itself), <see cref="EveryStep"/> after every step.
+/// <see cref="Overlay"/> (A1111's "only masked" inpainting) pastes each generated image back into the init image.
 /// </summary>
 public sealed record GenerationSpec(
     string Model,
@@ -50,7 +51,8 @@ public sealed record GenerationSpec(
     double? Strength = null,
     MaskConvention MaskConvention = MaskConvention.Luminance,
     int MaskBlur = 0,
-    int Previews = 0)
+    int Previews = 0,
+    InpaintOverlay? Overlay = null)
 {
     /// <summary><see cref="Previews"/>: a preview after every step (A1111's live preview, opt-in job events).</summary>
     public const int EveryStep = -1;

@@ -47,6 +47,7 @@ public sealed class JobDescriptorTests
         {
             Width = 64, Height = 64, InitImage = new EncodedImage(init), Mask = new EncodedImage(mask), Strength = 0.6,
             MaskConvention = MaskConvention.Transparency, MaskBlur = 3,
+            Overlay = new InpaintOverlay(new EncodedImage(init), new EncodedImage(mask), new CropRegion(8, 0, 56, 64)),
         };
 
         var json = JobJson.Serialize(spec);
@@ -58,6 +59,7 @@ public sealed class JobDescriptorTests
         Assert.Equal(sent.InitImage!.Pixels, received.InitImage!.Pixels);
         Assert.Equal(sent.Mask!.Pixels, received.Mask!.Pixels);
         Assert.Equal((0.6, MaskConvention.Transparency, 3), (received.Strength, received.MaskConvention, received.MaskBlur));
+        Assert.Equal(new CropRegion(8, 0, 56, 64), back.Overlay!.Region);
     }
 
     [Fact]

@@ -121,6 +121,8 @@ public static class SdapiRequestReader
             SeedResizeFromHeight = resizeH,
             MaskBlur = images?.Mask is null ? 0 : images.MaskBlur,
         };
+        if (images?.Inpainting is { } inpainting && SdapiInpainting.Apply(spec, inpainting, errors) is { } prepared) spec = prepared;
+        if (errors.Any) return null;
         return new Reading(spec, request.SendImages ?? true, request.SaveImages ?? false, Math.Max(batchSize, 1));
     }
 
@@ -166,16 +168,17 @@ public static class SdapiRequestReader
     }
 
     /// <summary>What an img2img body asks for beside the shared fields.</summary>
-    private sealed record Img2ImgImages(string? Image, string? Mask, double Strength, int MaskBlur);
+    private sealed record Img2ImgImages(string? Image, string? Mask, double Strength, int MaskBlur, SdapiInpainting.Options? Inpainting);
 
     /// <summary>A1111's default denoising_strength for img2img.</summary>
     public const double DefaultDenoisingStrength = 0.75;
 
     /// <summary>
     /// The init image, mask and their options. Mask options matter only with a mask (as in A1111, where every client
-    /// sends them with their defaults). What the masked area starts from is fixed by the engine: the original image
-    /// noised to the strength's level below strength 1 (inpainting_fill 1, "original"), pure noise at 1 (2, "latent
-    /// noise", which 1 also means there: A1111's original noised at the largest sigma is noise to within its last bits).
+    /// sends them with their defaults). inpainting_fill 0 (fill), inpaint_full_res and inpainting_mask_invert change the
+    /// images before the engine (<see cref="SdapiInpainting"/>); 1 (original) is the engine's own start: the image noised
+    /// to the strength's level, pure noise at strength 1 (where 2, latent noise, is the same: A1111's original noised at
+    /// the largest sigma is noise to within its last bits).
     /// </summary>
     private static Img2ImgImages ReadImages(Img2ImgRequest request, SdapiErrors errors)
     {
@@ -201,6 +204,7 @@ public static class SdapiRequestReader
 
         var mask = string.IsNullOrEmpty(request.Mask) ? null : request.Mask;
         var blur = 0;
+        SdapiInpainting.Options? inpainting = null;
         if (mask is not null)
         {
             // A1111: mask_blur, when sent, sets both mask_blur_x and mask_blur_y.
@@ -212,25 +216,24 @@ public static class SdapiRequestReader
             if (request.MaskRound == false) errors.Add("mask_round", "mask_round false (a soft inpainting mask) is not supported; send true");
             switch (request.InpaintingFill)
             {
-                case null or 1: break;
+                case null or 0 or 1: break;
                 case 2 when strength >= 1: break;
-                case 0 or 2 or 3:
-                    errors.Add("inpainting_fill", $"inpainting_fill {request.InpaintingFill} ({FillName(request.InpaintingFill.Value)}) is not supported: the masked area starts from the original image " +
-                        "noised to denoising_strength's level (1, original), or from pure noise at denoising_strength 1 (where 2, latent noise, is the same); send 1");
+                case 2 or 3:
+                    errors.Add("inpainting_fill", $"inpainting_fill {request.InpaintingFill} ({FillName(request.InpaintingFill.Value)}) is not supported below denoising_strength 1: " +
+                        "send 0 (fill: the masked area starts from the colours around it) or 1 (original: from the image under it), each noised to denoising_strength's level");
                     break;
                 default: errors.Add("inpainting_fill", $"inpainting_fill must be 0 to 3 but was {request.InpaintingFill}"); break;
             }
-            if (request.InpaintFullRes == true)
-                errors.Add("inpaint_full_res", "inpaint_full_res true (\"only masked\": a crop around the mask at full resolution) is not supported; send false (\"whole picture\")");
             if (request.InpaintFullResPadding is < 0) errors.Add("inpaint_full_res_padding", $"inpaint_full_res_padding must be at least 0 but was {request.InpaintFullResPadding}");
-            switch (request.InpaintingMaskInvert)
-            {
-                case null or 0: break;
-                case 1: errors.Add("inpainting_mask_invert", "inpainting_mask_invert 1 (repaint the black area) is not supported; invert the mask and send 0"); break;
-                default: errors.Add("inpainting_mask_invert", $"inpainting_mask_invert must be 0 but was {request.InpaintingMaskInvert}"); break;
-            }
+            if (request.InpaintingMaskInvert is not (null or 0 or 1))
+                errors.Add("inpainting_mask_invert", $"inpainting_mask_invert must be 0 (repaint the white area) or 1 (repaint the black area) but was {request.InpaintingMaskInvert}");
+            inpainting = new SdapiInpainting.Options(
+                Invert: request.InpaintingMaskInvert == 1,
+                Fill: request.InpaintingFill == 0,
+                OnlyMasked: request.InpaintFullRes == true,
+                Padding: Math.Max(request.InpaintFullResPadding ?? 0, 0));
         }
-        return new Img2ImgImages(image, mask, strength, blur);
+        return new Img2ImgImages(image, mask, strength, blur, inpainting);
     }
 
     private static string ResizeModeName(int mode) => mode switch

@@ -68,8 +68,10 @@ public sealed partial class JobFinisher(HeldJobs held, IImageStore store, TimePr
             var contentType = spec.OutputFormat.ContentType();
             var sampler = SchedulerFactory.DisplayNameOf(spec.Scheduler ?? model.DefaultScheduler);
             var parent = JobTrace.ParentOf(job.Job);
-            foreach (var image in images)
+            foreach (var generated in images)
             {
+                // A1111's "only masked" inpainting: the crop that was generated goes back into the init image.
+                var image = spec.Overlay?.Apply(generated) ?? generated;
                 byte[] bytes;
                 stage = "encoding";
                 using (ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.ImageEncodeSpan, ActivityKind.Internal, parent))

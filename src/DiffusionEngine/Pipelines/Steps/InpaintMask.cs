@@ -26,7 +26,7 @@ internal static class InpaintMask
         var height = image.Height;
         var source = (mask ?? image).Pixels;
         for (var p = 0; p < modelMask.Length; p++) pasteBackAlpha[p] = MaskConventions.Repaints(source.AsSpan(4 * p, 4), convention) ? 1f : 0f;
-        if (blur > 0) GaussianBlur(pasteBackAlpha, width, height, blur);
+        GaussianBlur.Apply(pasteBackAlpha, width, height, blur);
 
         var any = false;
         for (var p = 0; p < modelMask.Length; p++)
@@ -40,39 +40,6 @@ internal static class InpaintMask
         for (var y = 0; y < height / 8; y++)
         {
             for (var x = 0; x < latentWidth; x++) latentMask[y * latentWidth + x] = modelMask[8 * y * width + 8 * x];
-        }
-    }
-
-    /// <summary>
-    /// In-place separable Gaussian blur with standard deviation <paramref name="sigma"/> pixels, kernel truncated at
-    /// 3σ (so a pixel farther than ⌈3σ⌉ from every masked pixel stays exactly 0), edges extended.
-    /// </summary>
-    private static void GaussianBlur(Span<float> values, int width, int height, int sigma)
-    {
-        var radius = 3 * sigma;
-        var kernel = new float[2 * radius + 1];
-        var sum = 0.0;
-        for (var i = -radius; i <= radius; i++) sum += Math.Exp(-(double)i * i / (2.0 * sigma * sigma));
-        for (var i = -radius; i <= radius; i++) kernel[i + radius] = (float)(Math.Exp(-(double)i * i / (2.0 * sigma * sigma)) / sum);
-
-        var scratch = new float[values.Length];
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var total = 0f;
-                for (var k = -radius; k <= radius; k++) total += kernel[k + radius] * values[y * width + Math.Clamp(x + k, 0, width - 1)];
-                scratch[y * width + x] = total;
-            }
-        }
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var total = 0f;
-                for (var k = -radius; k <= radius; k++) total += kernel[k + radius] * scratch[Math.Clamp(y + k, 0, height - 1) * width + x];
-                values[y * width + x] = total;
-            }
         }
     }
 }

@@ -59,9 +59,10 @@ public static class SdapiBodies
     /// <summary>
     /// An img2img body as webuiapi's img2img() builds it: every field with its default (resize_mode 0, denoising_strength
     /// 0.75, mask_blur 4, inpainting_fill 0, inpaint_full_res true, …), the init image as a data URL, and mask only when
-    /// given. <paramref name="inpaintable"/> sets the two mask options we need (inpainting_fill 1, inpaint_full_res false).
+    /// given. <paramref name="webuiapiMaskDefaults"/> false sends inpainting_fill 1 (original) and inpaint_full_res false
+    /// (whole picture), the engine's plain inpainting, instead of webuiapi's fill and only masked.
     /// </summary>
-    public static Dictionary<string, object?> Img2Img(byte[] initImage, byte[]? mask = null, string prompt = "a red fox", long seed = 42, bool inpaintable = true)
+    public static Dictionary<string, object?> Img2Img(byte[] initImage, byte[]? mask = null, string prompt = "a red fox", long seed = 42, bool webuiapiMaskDefaults = false)
     {
         var body = new Dictionary<string, object?>
         {
@@ -69,8 +70,8 @@ public static class SdapiBodies
             ["resize_mode"] = 0,
             ["denoising_strength"] = 0.75,
             ["mask_blur"] = 4,
-            ["inpainting_fill"] = inpaintable ? 1 : 0,
-            ["inpaint_full_res"] = !inpaintable,
+            ["inpainting_fill"] = webuiapiMaskDefaults ? 0 : 1,
+            ["inpaint_full_res"] = webuiapiMaskDefaults,
             ["inpaint_full_res_padding"] = 0,
             ["inpainting_mask_invert"] = 0,
             ["initial_noise_multiplier"] = 1,

@@ -67,21 +67,9 @@ public sealed class SdapiImg2ImgTests(ReadyServiceFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task WebuiapiDefaultsForInpainting_Are422NamingFillAndOnlyMasked()
-    {
-        // webuiapi's own defaults: inpainting_fill 0 (fill) and inpaint_full_res true (only masked), which we do not do.
-        var body = SdapiBodies.Img2Img(TestImages.Gradient(), TestImages.LuminanceMask(64, 64, (x, _) => x < 20), inpaintable: false);
-
-        var response = await Client.PostImg2ImgAsync(body);
-
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
-        Assert.Equal(["inpaint_full_res", "inpainting_fill"], (await SdapiBodies.ErrorFieldsAsync(response)).Order());
-    }
-
-    [Fact]
     public async Task MaskOptions_WithoutAMask_AreIgnoredAsA1111IgnoresThem()
     {
-        var response = await Client.PostImg2ImgAsync(SdapiBodies.Img2Img(TestImages.Gradient(), inpaintable: false));
+        var response = await Client.PostImg2ImgAsync(SdapiBodies.Img2Img(TestImages.Gradient(), webuiapiMaskDefaults: true).With("inpainting_mask_invert", 7));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
@@ -114,12 +102,11 @@ public sealed class SdapiImg2ImgTests(ReadyServiceFixture fixture) : IClassFixtu
 
     public static TheoryData<string, object?, string> UnsupportedWithMask() => new()
     {
-        { "inpainting_fill", 0, "inpainting_fill" },
         { "inpainting_fill", 2, "inpainting_fill" }, // latent noise below denoising_strength 1
         { "inpainting_fill", 3, "inpainting_fill" },
         { "inpainting_fill", 9, "inpainting_fill" },
-        { "inpaint_full_res", true, "inpaint_full_res" },
-        { "inpainting_mask_invert", 1, "inpainting_mask_invert" },
+        { "inpaint_full_res_padding", -1, "inpaint_full_res_padding" },
+        { "inpainting_mask_invert", 2, "inpainting_mask_invert" },
         { "mask_round", false, "mask_round" },
         { "mask_blur", -1, "mask_blur" },
         { "mask", "data:image/png;base64,bm90IGFuIGltYWdl", "mask" },
