@@ -150,7 +150,8 @@ public static class JobsApi
             // Another API key's job answers as if it did not exist: its id tells that key nothing.
             { Job: { Job.Kind: JobKind.Async } job } when JobOwners.MaySee(context, job.Job.Owner) => (job, null),
             { Job: not null } => (null, ProblemResults.NotFound(Unknown)),
-            { Presence: JobPresence.Gone } => (null, ProblemResults.Gone(Expired)),
+            // An expired job of another key is 404 too: a 410 would confirm that the id once named a job.
+            { Presence: JobPresence.Gone } gone when JobOwners.MaySee(context, gone.ExpiredOwner) => (null, ProblemResults.Gone(Expired)),
             _ => (null, ProblemResults.NotFound(Unknown)),
         };
     }

@@ -64,10 +64,15 @@ public enum JobPresence
     NotFound,
 }
 
-/// <summary>An <see cref="IJobStore.GetAsync"/> answer: <see cref="Job"/> is set exactly when <see cref="Presence"/> is Found.</summary>
-public readonly record struct JobLookup(JobPresence Presence, JobSnapshot? Job)
+/// <summary>
+/// An <see cref="IJobStore.GetAsync"/> answer: <see cref="Job"/> is set exactly when <see cref="Presence"/> is Found;
+/// <see cref="ExpiredOwner"/> is the owner hash an expired job had (Gone only), so that another key's 410 tells it nothing.
+/// </summary>
+public readonly record struct JobLookup(JobPresence Presence, JobSnapshot? Job, string? ExpiredOwner = null)
 {
     public static JobLookup Gone { get; } = new(JobPresence.Gone, null);
+
+    public static JobLookup GoneFor(string? owner) => new(JobPresence.Gone, null, owner);
 
     public static JobLookup NotFound { get; } = new(JobPresence.NotFound, null);
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using DiffusionApi.IntegrationTests.TestSupport;
 using DiffusionApi.Jobs;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace DiffusionApi.IntegrationTests.Api;
 
@@ -45,6 +46,39 @@ public sealed class JobOwnershipTests
         var record = (await factory.Services.GetRequiredService<IJobStore>().GetAsync(location.Split('/')[^1])).Job!;
         Assert.Matches("^[0-9a-f]{32}$", record.Job.Owner);
         Assert.DoesNotContain("owner-key", JobJson.Serialize(record.Job), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnExpiredJob_Is410ForItsOwner_And404ForAnotherKey()
+    {
+        var clock = new ShiftedTimeProvider();
+        await using var factory = new DiffusionApiFactory(
+            new Dictionary<string, string?>
+            {
+                ["Diffusion:ApiKeys:0"] = "owner-key",
+                ["Diffusion:ApiKeys:1"] = "other-key",
+                ["Diffusion:Storage:RetentionHours"] = "24",
+            },
+            services: s => s.Replace(ServiceDescriptor.Singleton<TimeProvider>(clock)));
+        var owner = await ClientAsync(factory, "owner-key");
+        var other = await ClientAsync(factory, "other-key");
+        var location = (await owner.PostAsJsonAsync("/v1/jobs", Requests.Small())).Headers.Location!.ToString();
+        var deadline = DateTime.UtcNow + Timeout;
+        while ((await owner.GetFromJsonAsync<JsonElement>(location)).GetProperty("status").GetString() != "succeeded")
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the job did not succeed");
+            await Task.Delay(20);
+        }
+
+        clock.Advance(TimeSpan.FromHours(24.5));
+
+        // A 410 would tell the other key that the id once named a job: it gets the same 404 as for an id never used.
+        Assert.Equal(HttpStatusCode.Gone, (await owner.GetAsync(location)).StatusCode);
+        foreach (var response in new[] { await other.GetAsync(location), await other.GetAsync($"{location}/events"), await other.DeleteAsync(location) })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal("no job has this id", (await response.ReadProblemAsync()).GetProperty("detail").GetString());
+        }
     }
 
     [Fact]

@@ -145,6 +145,27 @@ public abstract class JobStoreContract : JobBackendContract
     }
 
     [SkippableFact]
+    public async Task AnExpiredJob_KeepsItsApiKeyOwner_SoAnotherKeyIsNotToldItExisted()
+    {
+        // Gone from 2 s after the finish until 4 s: a window wide enough for a loaded machine to read it in.
+        var backend = CreateBackend(new JobBackendSettings { Retention = TimeSpan.FromSeconds(2) });
+        var owned = await EnqueueAsync(backend, NewJob("owned") with { Owner = "owner-hash-a" });
+        var anonymous = await EnqueueAsync(backend, NewJob("anonymous"));
+        Assert.True(await backend.Store.TryFinishAsync(owned.Id, null, JobOutcome.Failed("x")));
+        Assert.True(await backend.Store.TryFinishAsync(anonymous.Id, null, JobOutcome.Failed("x")));
+
+        Assert.Equal(JobLookup.GoneFor("owner-hash-a"), await FirstLookupAfterExpiryAsync(backend, owned.Id));
+        Assert.Equal(JobLookup.Gone, await FirstLookupAfterExpiryAsync(backend, anonymous.Id));
+    }
+
+    private static async Task<JobLookup> FirstLookupAfterExpiryAsync(JobBackend backend, string jobId)
+    {
+        var lookup = default(JobLookup);
+        await EventuallyAsync(async () => (lookup = await backend.Store.GetAsync(jobId)).Presence != JobPresence.Found, "the job expires");
+        return lookup;
+    }
+
+    [SkippableFact]
     public async Task AFinishedSyncJob_IsForgottenAfterItsRetention_WithoutAGoneMarker()
     {
         var backend = CreateBackend(new JobBackendSettings { SyncRetention = TimeSpan.FromMilliseconds(300) });

@@ -11,7 +11,7 @@ public sealed class InMemoryJobStore(JobRetention retention, TimeProvider time) 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Record> _jobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _byIdempotencyKey = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DateTimeOffset> _goneUntil = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DateTimeOffset Until, string? Owner)> _goneUntil = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Called with a job's id after its record went from Queued to a final state (a cancel, or a failure while it
@@ -118,7 +118,7 @@ public sealed class InMemoryJobStore(JobRetention retention, TimeProvider time) 
                 Expire(record);
                 expired++;
             }
-            foreach (var (id, until) in _goneUntil.Where(g => g.Value <= now).ToList()) _goneUntil.Remove(id);
+            foreach (var (id, _) in _goneUntil.Where(g => g.Value.Until <= now).ToList()) _goneUntil.Remove(id);
         }
         return ValueTask.FromResult(expired);
     }
@@ -166,7 +166,7 @@ public sealed class InMemoryJobStore(JobRetention retention, TimeProvider time) 
             }
             Expire(record);
         }
-        missing = _goneUntil.TryGetValue(jobId, out var until) && until > time.GetUtcNow() ? JobLookup.Gone : JobLookup.NotFound;
+        missing = _goneUntil.TryGetValue(jobId, out var gone) && gone.Until > time.GetUtcNow() ? JobLookup.GoneFor(gone.Owner) : JobLookup.NotFound;
         return false;
     }
 
@@ -189,7 +189,7 @@ public sealed class InMemoryJobStore(JobRetention retention, TimeProvider time) 
         _jobs.Remove(record.Job.Id);
         if (record.Job.IdempotencyKey is { } key && _byIdempotencyKey.TryGetValue(key, out var id) && id == record.Job.Id) _byIdempotencyKey.Remove(key);
         // An async job's id was handed to a client, who may still ask: it is Gone for as long again as it was kept.
-        if (record.Job.Kind == JobKind.Async) _goneUntil[record.Job.Id] = record.ExpiresAt + retention.Async;
+        if (record.Job.Kind == JobKind.Async) _goneUntil[record.Job.Id] = (record.ExpiresAt + retention.Async, record.Job.Owner);
     }
 
     private sealed class Record(JobDescriptor job)

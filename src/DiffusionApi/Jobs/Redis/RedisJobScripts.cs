@@ -50,7 +50,13 @@ internal static class RedisJobScripts
           if kind == 'Async' then keep = tonumber(async_ms) end
           redis.call('PEXPIRE', k, keep)
           if idem ~= '' then redis.call('PEXPIRE', P .. ':idem:' .. idem, keep) end
-          if kind == 'Async' then redis.call('SET', P .. ':gone:' .. id, '1', 'PX', keep * 2) end
+          if kind == 'Async' then
+            -- The marker keeps the API key's owner hash ('o:HASH', or '1' without keys): another key's 404 stays a 404.
+            local job = cjson.decode(redis.call('HGET', k, 'job'))
+            local marker = '1'
+            if type(job['owner']) == 'string' then marker = 'o:' .. job['owner'] end
+            redis.call('SET', P .. ':gone:' .. id, marker, 'PX', keep * 2)
+          end
         end
         """;
 

@@ -19,7 +19,9 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, RedisJobSettings
         var fields = await Db.HashGetAllAsync(settings.JobKey(jobId));
         // A record has its "job" field from admission on; an expiring hash read at the wrong moment has none.
         if (fields.Length > 0 && fields.Any(f => f.Name == "job")) return JobLookup.Found(RedisJobRecord.Parse(fields));
-        return await Db.KeyExistsAsync(settings.GoneKey(jobId)) ? JobLookup.Gone : JobLookup.NotFound;
+        var gone = (string?)await Db.StringGetAsync(settings.GoneKey(jobId));
+        if (gone is null) return JobLookup.NotFound;
+        return JobLookup.GoneFor(gone.StartsWith("o:", StringComparison.Ordinal) ? gone[2..] : null);
     }
 
     public async ValueTask<StartResult> TryStartAsync(string jobId, JobFence fence, CancellationToken cancellationToken = default)
