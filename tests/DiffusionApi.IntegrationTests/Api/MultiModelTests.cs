@@ -278,4 +278,32 @@ public sealed class MultiModelTests
         Assert.Contains(missing, models["broken"].GetProperty("error").GetString(), StringComparison.Ordinal);
         await GenerateAsync(client, "alpha");
     }
+
+    [SkippableFact]
+    public async Task OnRedis_EachModelHasItsOwnStream_AndJobsOfBothModelsRun()
+    {
+        var server = await RedisServer.Shared;
+        var prefix = "models-" + Guid.NewGuid().ToString("N")[..10];
+        await using var factory = new DiffusionApiFactory(new Dictionary<string, string?>
+        {
+            ["Diffusion:Scaleout:Backend"] = "Redis",
+            ["Diffusion:Scaleout:Redis"] = server.ConnectionString,
+            ["Diffusion:Scaleout:KeyPrefix"] = prefix,
+            ["Diffusion:Scaleout:PollIntervalMs"] = "100",
+            ["Diffusion:Models:MaxLoaded"] = "1",
+            ["Diffusion:Models:0:Name"] = "alpha",
+            ["Diffusion:Models:0:Path"] = SharedTinyModel.Directory,
+            ["Diffusion:Models:1:Name"] = "beta",
+            ["Diffusion:Models:1:Path"] = SharedTinyModel.WithHiddenStates,
+        });
+        var client = await factory.CreateReadyClientAsync();
+
+        await GenerateAsync(client, "beta", "beta on redis");
+        await GenerateAsync(client, "alpha", "alpha on redis");
+
+        Assert.Equal(["beta", "alpha"], factory.Probe.BatchModels);
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
+        var streams = (await redis.GetDatabase().SetMembersAsync($"{prefix}:streams")).Select(s => s.ToString()).Order();
+        Assert.Equal([$"{prefix}:stream:alpha", $"{prefix}:stream:beta"], streams);
+    }
 }
