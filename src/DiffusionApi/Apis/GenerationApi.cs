@@ -38,7 +38,7 @@ public static class GenerationApi
 
         var key = IdempotencyKeyHeader.Read(context, out var keyError);
         if (keyError is not null) return ProblemResults.Invalid(new() { [IdempotencyKeyHeader.Name] = [keyError] });
-        var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted, key);
+        var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted, key, owner: JobOwners.Of(context));
         if (outcome.Errors is not null) return ProblemResults.Invalid(outcome.Errors);
         if (outcome.Job is null) return ProblemResults.Unavailable(context, outcome.UnavailableReason!);
         using var job = outcome.Job;

@@ -33,6 +33,12 @@ public static class ImagesApi
         string id, HttpContext context, IImageStore store, IOptions<StorageOptions> storage, TimeProvider time, CancellationToken cancellationToken)
     {
         var image = ImageIds.IsValid(id) ? await store.OpenAsync(id, cancellationToken) : null;
+        // Another API key's image answers as if it did not exist, unless image URLs are public (Storage:PublicImageUrls).
+        if (image is not null && !storage.Value.PublicImageUrls && !Extensions.JobOwners.MaySee(context, image.Owner))
+        {
+            await image.Content.DisposeAsync();
+            image = null;
+        }
         if (image is null) return ProblemResults.NotFound("no image has this id (it may have expired)");
         var expires = image.CreatedAt + TimeSpan.FromHours(storage.Value.RetentionHours);
         var maxAge = Math.Max(0L, (long)(expires - time.GetUtcNow()).TotalSeconds);

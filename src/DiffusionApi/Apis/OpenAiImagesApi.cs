@@ -45,7 +45,7 @@ public static class OpenAiImagesApi
         var key = IdempotencyKeyHeader.Read(context, out var keyError);
         if (keyError is not null) return ProblemResults.Invalid(new() { [IdempotencyKeyHeader.Name] = [keyError] });
         if (ProblemResults.WhenPreviewIsSent(request.Preview, context) is { } noPreview) return noPreview;
-        var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted, key);
+        var outcome = await jobs.SubmitAsync(request, JobKind.Sync, context.RequestAborted, key, owner: JobOwners.Of(context));
         if (request.Stream == true) return await StreamAsync(outcome, "image_generation", request.Quality, context, store, bus, time);
         return await AnswerAsync(outcome, request.ResponseFormat == "url", context, store, time);
     }
@@ -63,7 +63,7 @@ public static class OpenAiImagesApi
         if (keyError is not null) return ProblemResults.Invalid(new() { [IdempotencyKeyHeader.Name] = [keyError] });
         var form = await ImageEditForm.ReadAsync(context.Request, V1FieldAdvice.Table, context.RequestAborted);
         if (form.Request is null) return ProblemResults.Invalid(form.Errors);
-        var outcome = await jobs.SubmitAsync(form.Request, JobKind.Sync, context.RequestAborted, key, form.Uploads);
+        var outcome = await jobs.SubmitAsync(form.Request, JobKind.Sync, context.RequestAborted, key, form.Uploads, JobOwners.Of(context));
         if (form.Request.Stream == true) return await StreamAsync(outcome, "image_edit", form.Request.Quality, context, store, bus, time);
         return await AnswerAsync(outcome, form.Request.ResponseFormat == "url", context, store, time);
     }

@@ -8,7 +8,8 @@ namespace DiffusionApi.Extensions;
 /// <summary>
 /// When Diffusion:ApiKeys is set, every /v1 and /sdapi request must carry one of the keys, as OpenAI clients send it
 /// (<c>Authorization: Bearer KEY</c>) or as <c>X-Api-Key: KEY</c>; otherwise 401 problem+json. Probes, metrics and
-/// the API description stay open so orchestrators and scrapers need no secret.
+/// the API description stay open so orchestrators and scrapers need no secret; so do stored images when
+/// Diffusion:Storage:PublicImageUrls is on.
 /// </summary>
 public static class ApiKeyExtensions
 {
@@ -24,16 +25,19 @@ public static class ApiKeyExtensions
         private readonly IProblemDetailsService _problems;
         private readonly byte[][] _keyHashes;
 
-        public ApiKeyMiddleware(RequestDelegate next, IOptions<DiffusionOptions> options, IProblemDetailsService problems)
+        public ApiKeyMiddleware(RequestDelegate next, IOptions<DiffusionOptions> options, IOptions<StorageOptions> storage, IProblemDetailsService problems)
         {
             _next = next;
             _problems = problems;
             _keyHashes = options.Value.EffectiveApiKeys.Select(Hash).ToArray();
+            _publicImages = storage.Value.PublicImageUrls;
         }
+
+        private readonly bool _publicImages;
 
         public async Task InvokeAsync(HttpContext context)
         {
-            if (_keyHashes.Length == 0 || IsAccepted(PresentedKey(context.Request)))
+            if (_keyHashes.Length == 0 || IsAccepted(PresentedKey(context.Request)) || IsPublicImage(context.Request))
             {
                 await _next(context);
                 return;
@@ -51,6 +55,11 @@ public static class ApiKeyExtensions
                 },
             });
         }
+
+        /// <summary>GET /v1/images/{id} with Diffusion:Storage:PublicImageUrls on: the unguessable id is the secret.</summary>
+        private bool IsPublicImage(HttpRequest request) =>
+            _publicImages && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) && request.Path.StartsWithSegments("/v1/images", out var rest)
+            && rest.Value is { Length: > 1 } id && !id[1..].Contains('/');
 
         private static string? PresentedKey(HttpRequest request)
         {

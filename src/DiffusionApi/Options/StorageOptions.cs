@@ -24,6 +24,13 @@ public sealed class StorageOptions : IValidatableObject
     /// <summary>Image folder; empty uses <c>&lt;DataDirectory&gt;/images</c>.</summary>
     public string Path { get; set; } = "";
 
+    /// <summary>
+    /// With API keys, whether GET /v1/images/{id} answers without a key (and for any key), so that an image URL works in
+    /// an <c>&lt;img src&gt;</c> or a chat message. Off by default: then only the key that made an image may fetch it.
+    /// Ids are 128 random bits, so a URL cannot be guessed; but whoever holds it can fetch the image until it expires.
+    /// </summary>
+    public bool PublicImageUrls { get; set; }
+
     /// <summary>Images older than this are removed.</summary>
     [Range(0.001, 24 * 365)]
     public double RetentionHours { get; set; } = 24;

@@ -16,6 +16,9 @@ public sealed partial class FileSystemImageStore : IImageStore
         Array.ConvertAll(Enum.GetValues<ImageFormat>(), format => (format.ContentType(), format.Extension()));
 
     private const string TempSuffix = ".tmp";
+
+    /// <summary>An owned image's owner hash lives beside it in <c>&lt;id&gt;.owner</c>.</summary>
+    private const string OwnerSuffix = ".owner";
     private readonly ILogger<FileSystemImageStore> _logger;
 
     /// <param name="rootDirectory">The image folder; created when missing.</param>
@@ -73,7 +76,7 @@ public sealed partial class FileSystemImageStore : IImageStore
     public static string ResolveRoot(StorageOptions storage, DiffusionOptions service) =>
         storage.Path.Length > 0 ? storage.Path : Path.Combine(DataDirectory.Resolve(service), "images");
 
-    public async Task<string> PutAsync(string jobId, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default)
+    public async Task<string> PutAsync(string jobId, ReadOnlyMemory<byte> content, string contentType, string? owner = null, CancellationToken cancellationToken = default)
     {
         var extension = ExtensionOf(contentType)
             ?? throw new ArgumentException($"content type must be one of {string.Join(", ", KnownTypes.Select(t => t.ContentType))} but was '{contentType}'", nameof(contentType));
@@ -87,11 +90,14 @@ public sealed partial class FileSystemImageStore : IImageStore
                 await stream.WriteAsync(content, cancellationToken);
                 await stream.FlushAsync(cancellationToken);
             }
+            // The owner goes first: an image is never there without it (a reader would take it for nobody's).
+            if (owner is not null) await File.WriteAllTextAsync(OwnerPath(id), owner, cancellationToken);
             File.Move(tempPath, finalPath);
         }
         catch
         {
             TryDelete(tempPath);
+            if (owner is not null && File.Exists(OwnerPath(id))) TryDelete(OwnerPath(id));
             throw;
         }
         return id;
@@ -108,7 +114,8 @@ public sealed partial class FileSystemImageStore : IImageStore
             {
                 var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 4096, FileOptions.Asynchronous);
                 var created = new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
-                return Task.FromResult<StoredImage?>(new StoredImage(id, contentType, stream, created));
+                var owner = File.Exists(OwnerPath(id)) ? File.ReadAllText(OwnerPath(id)) : null;
+                return Task.FromResult<StoredImage?>(new StoredImage(id, contentType, stream, created, owner));
             }
             catch (FileNotFoundException)
             {
@@ -128,6 +135,7 @@ public sealed partial class FileSystemImageStore : IImageStore
             var path = Path.Combine(RootDirectory, id + extension);
             if (File.Exists(path) && TryDelete(path)) deleted = true;
         }
+        if (File.Exists(OwnerPath(id))) TryDelete(OwnerPath(id));
         return Task.FromResult(deleted);
     }
 
@@ -141,13 +149,16 @@ public sealed partial class FileSystemImageStore : IImageStore
             var name = Path.GetFileName(path);
             var isImage = KnownTypes.Any(t => name.EndsWith(t.Extension, StringComparison.Ordinal) && ImageIds.IsValid(name[..^t.Extension.Length]));
             var isStaleTemp = name.StartsWith('.') && name.EndsWith(TempSuffix, StringComparison.Ordinal);
-            if (!isImage && !isStaleTemp) continue;
+            var isOwner = name.EndsWith(OwnerSuffix, StringComparison.Ordinal) && ImageIds.IsValid(name[..^OwnerSuffix.Length]);
+            if (!isImage && !isStaleTemp && !isOwner) continue;
             if (File.GetLastWriteTimeUtc(path) >= cutoff.UtcDateTime) continue;
             if (TryDelete(path)) removed++;
         }
         if (removed > 0) Log.ImagesRemoved(_logger, removed, cutoff);
         return removed;
     }
+
+    private string OwnerPath(string id) => Path.Combine(RootDirectory, id + OwnerSuffix);
 
     private static string? ExtensionOf(string contentType)
     {

@@ -13,9 +13,11 @@ public interface IImageStore
     /// <summary>
     /// Stores <paramref name="content"/> of <paramref name="contentType"/> and returns its new id. <paramref name="jobId"/>
     /// names the job the image belongs to, for the store's layout or metadata; the returned id alone opens it.
+    /// <paramref name="owner"/> is the owner hash of the API key it belongs to (<see cref="Extensions.JobOwners"/>), kept
+    /// with it and given back by <see cref="OpenAsync"/>; null when nobody owns it (no keys).
     /// </summary>
     /// <exception cref="ArgumentException">The content type is not one of the image types the store keeps.</exception>
-    Task<string> PutAsync(string jobId, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default);
+    Task<string> PutAsync(string jobId, ReadOnlyMemory<byte> content, string contentType, string? owner = null, CancellationToken cancellationToken = default);
 
     /// <summary>The stored image, or null when <paramref name="id"/> is not a known id.</summary>
     Task<StoredImage?> OpenAsync(string id, CancellationToken cancellationToken = default);
@@ -34,4 +36,4 @@ public interface IImageStore
 }
 
 /// <summary>An image read back from the store. The caller disposes <see cref="Content"/>.</summary>
-public sealed record StoredImage(string Id, string ContentType, Stream Content, DateTimeOffset CreatedAt);
+public sealed record StoredImage(string Id, string ContentType, Stream Content, DateTimeOffset CreatedAt, string? Owner = null);

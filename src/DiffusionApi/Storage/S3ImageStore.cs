@@ -19,13 +19,13 @@ public sealed partial class S3ImageStore(IAmazonS3 s3, S3StorageOptions options,
 {
     private static readonly string[] KnownTypes = Array.ConvertAll(Enum.GetValues<ImageFormat>(), format => format.ContentType());
 
-    public async Task<string> PutAsync(string jobId, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default)
+    public async Task<string> PutAsync(string jobId, ReadOnlyMemory<byte> content, string contentType, string? owner = null, CancellationToken cancellationToken = default)
     {
         var type = KnownTypes.FirstOrDefault(t => string.Equals(t, contentType, StringComparison.OrdinalIgnoreCase))
             ?? throw new ArgumentException($"content type must be one of {string.Join(", ", KnownTypes)} but was '{contentType}'", nameof(contentType));
         var id = NewId(jobId);
         using var body = new MemoryStream(content.ToArray(), writable: false);
-        await s3.PutObjectAsync(new PutObjectRequest
+        var request = new PutObjectRequest
         {
             BucketName = options.Bucket,
             Key = KeyOf(id),
@@ -33,9 +33,13 @@ public sealed partial class S3ImageStore(IAmazonS3 s3, S3StorageOptions options,
             ContentType = type,
             AutoCloseStream = false,
             Metadata = { ["job-id"] = jobId },
-        }, cancellationToken);
+        };
+        if (owner is not null) request.Metadata[OwnerMetadata] = owner;
+        await s3.PutObjectAsync(request, cancellationToken);
         return id;
     }
+
+    private const string OwnerMetadata = "owner";
 
     public async Task<StoredImage?> OpenAsync(string id, CancellationToken cancellationToken = default)
     {
@@ -43,7 +47,9 @@ public sealed partial class S3ImageStore(IAmazonS3 s3, S3StorageOptions options,
         try
         {
             var response = await s3.GetObjectAsync(options.Bucket, KeyOf(id), cancellationToken);
-            return new StoredImage(id, response.Headers.ContentType, response.ResponseStream, response.LastModified is { } modified ? new DateTimeOffset(modified.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.UtcNow);
+            var owner = response.Metadata[OwnerMetadata] is { Length: > 0 } tag ? tag : null;
+            return new StoredImage(id, response.Headers.ContentType, response.ResponseStream,
+                response.LastModified is { } modified ? new DateTimeOffset(modified.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.UtcNow, owner);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {

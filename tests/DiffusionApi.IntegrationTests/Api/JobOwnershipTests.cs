@@ -70,6 +70,33 @@ public sealed class JobOwnershipTests
         Assert.Contains("another API key", Assert.Single((await response.ReadProblemAsync()).Errors()["Idempotency-Key"]), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AStoredImage_IsItsKeysOnly_UnlessPublicImageUrlsIsOn(bool publicUrls)
+    {
+        await using var factory = new DiffusionApiFactory(new Dictionary<string, string?>
+        {
+            ["Diffusion:ApiKeys:0"] = "owner-key",
+            ["Diffusion:ApiKeys:1"] = "other-key",
+            ["Diffusion:Storage:PublicImageUrls"] = publicUrls ? "true" : "false",
+        });
+        var owner = await ClientAsync(factory, "owner-key");
+        var other = await ClientAsync(factory, "other-key");
+        var anonymous = factory.CreateClient();
+
+        var response = await owner.PostGenerationsAsync(Requests.Small(responseFormat: "url"));
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var url = new Uri(body.RootElement.GetProperty("data")[0].GetProperty("url").GetString()!).PathAndQuery;
+
+        Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync(url)).StatusCode);
+        var expected = publicUrls ? HttpStatusCode.OK : HttpStatusCode.NotFound;
+        Assert.Equal(expected, (await other.GetAsync(url)).StatusCode);
+        Assert.Equal(publicUrls ? HttpStatusCode.OK : HttpStatusCode.Unauthorized, (await anonymous.GetAsync(url)).StatusCode);
+        // Public image URLs open images only: everything else still needs a key.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/models")).StatusCode);
+    }
+
     private static async Task<HttpClient> ClientAsync(DiffusionApiFactory factory, string key)
     {
         var client = factory.CreateClient();

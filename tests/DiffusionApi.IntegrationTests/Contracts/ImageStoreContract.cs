@@ -26,6 +26,23 @@ public abstract class ImageStoreContract
     }
 
     [SkippableFact]
+    public async Task Put_WithAnOwner_KeepsIt_AndWithoutOneOpensAsNobodys()
+    {
+        var owned = await Store.PutAsync(JobId, new byte[] { 4 }, "image/png", owner: "0123456789abcdef0123456789abcdef");
+        var unowned = await Store.PutAsync(JobId, new byte[] { 5 }, "image/png");
+
+        var ownedImage = await Store.OpenAsync(owned);
+        var unownedImage = await Store.OpenAsync(unowned);
+
+        Assert.Equal("0123456789abcdef0123456789abcdef", ownedImage!.Owner);
+        Assert.Null(unownedImage!.Owner);
+        await ownedImage.Content.DisposeAsync();
+        await unownedImage.Content.DisposeAsync();
+        Assert.True(await Store.DeleteAsync(owned));
+        Assert.Null(await Store.OpenAsync(owned));
+    }
+
+    [SkippableFact]
     public async Task Put_GeneratesDistinctWellFormedIds()
     {
         var ids = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Store.PutAsync(JobId, new byte[] { 9 }, "image/png")));

@@ -83,14 +83,14 @@ public sealed class WorkerPipelineTests
 
         private sealed class Wrapper(IImageStore inner, HeldImageStore owner) : IImageStore
         {
-            public async Task<string> PutAsync(string jobId, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default)
+            public async Task<string> PutAsync(string jobId, ReadOnlyMemory<byte> content, string contentType, string? imageOwner = null, CancellationToken cancellationToken = default)
             {
                 if (owner._gate is { } gate)
                 {
                     owner._entered.Release();
                     await gate.Task.WaitAsync(cancellationToken);
                 }
-                return await inner.PutAsync(jobId, content, contentType, cancellationToken);
+                return await inner.PutAsync(jobId, content, contentType, imageOwner, cancellationToken);
             }
 
             public Task<StoredImage?> OpenAsync(string id, CancellationToken cancellationToken = default) => inner.OpenAsync(id, cancellationToken);

@@ -92,10 +92,10 @@ public sealed class StorageFaultTests
 
         public int Puts => Volatile.Read(ref _puts);
 
-        public Task<string> PutAsync(string jobId, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default) =>
+        public Task<string> PutAsync(string jobId, ReadOnlyMemory<byte> content, string contentType, string? owner = null, CancellationToken cancellationToken = default) =>
             Interlocked.Increment(ref _puts) == failingPut
                 ? throw new IOException("No space left on device : '/srv/diffusion/images/.0123456789abcdef0123456789abcdef.tmp'")
-                : inner.PutAsync(jobId, content, contentType, cancellationToken);
+                : inner.PutAsync(jobId, content, contentType, owner, cancellationToken);
 
         public Task<StoredImage?> OpenAsync(string id, CancellationToken cancellationToken = default) => inner.OpenAsync(id, cancellationToken);
 

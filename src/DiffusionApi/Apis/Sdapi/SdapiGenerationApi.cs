@@ -87,7 +87,7 @@ public static class SdapiGenerationApi
         if (reading is null || errors.Any) return errors.ToResult();
 
         // A1111 shows live previews while it samples (/sdapi/v1/progress current_image): a cheap one after every step.
-        var outcome = await jobs.EnqueueAsync(reading.Spec with { Previews = GenerationSpec.EveryStep }, JobKind.Sync, context.RequestAborted, key);
+        var outcome = await jobs.EnqueueAsync(reading.Spec with { Previews = GenerationSpec.EveryStep }, JobKind.Sync, context.RequestAborted, key, JobOwners.Of(context));
         if (outcome.Errors is { } refused)
         {
             foreach (var (field, messages) in refused)

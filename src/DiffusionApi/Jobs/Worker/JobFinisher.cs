@@ -81,7 +81,7 @@ public sealed partial class JobFinisher(HeldJobs held, IImageStore store, TimePr
                 stage = "storing";
                 using (ServiceTelemetry.ActivitySource.StartActivity(ServiceTelemetry.StorageSpan, ActivityKind.Internal, parent))
                 {
-                    stored.Add(new JobImageRef(image.Seed, await store.PutAsync(job.Job.Id, bytes, contentType, abort), contentType));
+                    stored.Add(new JobImageRef(image.Seed, await store.PutAsync(job.Job.Id, bytes, contentType, job.Job.Owner, abort), contentType));
                 }
             }
             if (await held.FinishAsync(job, JobOutcome.Succeeded(stored)))
