@@ -21,7 +21,8 @@ public enum ResponseFormat
 /// decoded by the worker; <see cref="Strength"/> null uses the mode's default. <see cref="Previews"/> asks the worker
 /// for live latent previews of the job's first image: 0 none, N &gt; 0 about N spread over the steps (OpenAI's
 /// partial_images; the last step's image is the result itself), <see cref="EveryStep"/> after every step.
-/// <see cref="Overlay"/> (A1111's "only masked" inpainting) pastes each generated image back into the init image.
+/// <see cref="Overlay"/> (A1111's "only masked" inpainting) pastes each generated image back into the init image;
+/// <see cref="InpaintStart"/> is what the masked latents start from (A1111's inpainting_fill 1–3).
 /// </summary>
 public sealed record GenerationSpec(
     string Model,
@@ -52,7 +53,8 @@ public sealed record GenerationSpec(
     MaskConvention MaskConvention = MaskConvention.Luminance,
     int MaskBlur = 0,
     int Previews = 0,
-    InpaintOverlay? Overlay = null)
+    InpaintOverlay? Overlay = null,
+    InpaintStart InpaintStart = InpaintStart.Original)
 {
     /// <summary><see cref="Previews"/>: a preview after every step (A1111's live preview, opt-in job events).</summary>
     public const int EveryStep = -1;
@@ -113,5 +115,6 @@ public sealed record GenerationSpec(
         Strength = Strength,
         MaskConvention = MaskConvention,
         MaskBlur = MaskBlur,
+        InpaintStart = InpaintStart,
     };
 }

@@ -146,6 +146,10 @@ internal static class GenerationBatchValidator
         {
             throw new ArgumentException($"request {index} has a mask blur but is not inpainting (it has no mask)", nameof(request));
         }
+        if (request.InpaintStart != InpaintStart.Original && request.Mode != GenerationMode.Inpaint)
+        {
+            throw new ArgumentException($"request {index} sets the masked area's start ({request.InpaintStart}) but is not inpainting (it has no mask)", nameof(request));
+        }
         if (request.Mode == GenerationMode.Inpaint && request.Mask is null && !request.InitImage!.HasFullyTransparentPixels)
         {
             throw new ArgumentException(

@@ -102,6 +102,9 @@ public sealed record GenerationRequest
     /// </summary>
     public int MaskBlur { get; init; }
 
+    /// <summary>What the masked area's latents start from (A1111's inpainting_fill 1–3). Only when inpainting.</summary>
+    public InpaintStart InpaintStart { get; init; }
+
     /// <summary>
     /// When inpainting, composite the result over the init image with the (blurred) mask as alpha, so every pixel the
     /// mask keeps is exactly as sent (A1111's behaviour). On by default.

@@ -1,5 +1,6 @@
 using DiffusionEngine.Imaging;
 using DiffusionEngine.Pipelines;
+using DiffusionEngine.Tests.TestSupport;
 using DiffusionEngine.TinyModel;
 
 namespace DiffusionEngine.Tests.Pipelines;
@@ -49,6 +50,50 @@ public sealed class LatentPreviewTests(TinyModelFixture models)
             Assert.Equal(8 * 8 * 3, image0.Length);
             Assert.True(image0.Distinct().Count() > 8, "the preview is flat");
             Assert.NotEqual(image0, image1); // each image its own latents
+        }
+    }
+
+    [Fact]
+    public void RenderingAPreviewEveryStep_AllocatesNothingThatGrowsWithTheLatents()
+    {
+        // 4×64×64 vs 4×128×128 latents: copying one image's latents into a new array would be 64 KiB vs 256 KiB.
+        var small = AllocationMeasurement.Fewest(() => MaxBytesPerPreviewStep(512));
+        var large = AllocationMeasurement.Fewest(() => MaxBytesPerPreviewStep(1024));
+
+        Assert.True(large <= small + 1024, $"a step with a preview allocated {large} bytes at 1024×1024 but {small} bytes at 512×512");
+        Assert.True(large < 16 * 1024, $"a step with a preview allocated {large} bytes");
+    }
+
+    private long MaxBytesPerPreviewStep(int size)
+    {
+        var rgb = new byte[(size / 8) * (size / 8) * 3];
+        var allocated = new List<long>();
+        using var cancellation = new CancellationTokenSource();
+        var observer = new RenderingObserver(rgb, step =>
+        {
+            allocated.Add(GC.GetAllocatedBytesForCurrentThread());
+            if (step == 4) cancellation.Cancel();
+        });
+        var request = new GenerationRequest { Prompt = "a red fox", Width = size, Height = size, Steps = 10, GuidanceScale = 1f, Seed = 1 };
+        Assert.ThrowsAny<OperationCanceledException>(() => models.Pipeline.Generate([request], observer, cancellation.Token));
+        long max = 0;
+        for (var i = 1; i < allocated.Count; i++) max = Math.Max(max, allocated[i] - allocated[i - 1]);
+        return max;
+    }
+
+    /// <summary>Renders every step into one buffer, and notes each step once its preview is done (on the generating thread).</summary>
+    private sealed class RenderingObserver(byte[] rgb, Action<int> rendered) : IProgress<StepProgress>, ILatentPreviewObserver
+    {
+        public void Report(StepProgress value)
+        {
+        }
+
+        public bool WantsPreview(int step, int totalSteps) => true;
+
+        public void OnPreview(LatentFrame frame, int step, int totalSteps)
+        {
+            frame.Render(0, rgb);
+            rendered(step);
         }
     }
 

@@ -6,7 +6,7 @@ namespace DiffusionApi.Apis.Sdapi;
 /// The body of A1111's <c>POST /sdapi/v1/img2img</c> (modules/api/models.py: StableDiffusionProcessingImg2Img's
 /// arguments plus the API's include_init_images): the shared fields plus the init image, mask and their options.
 /// <see cref="SdapiRequestReader"/> honours init_images (one), denoising_strength, mask, mask_blur, resize_mode 0,
-/// inpainting_fill 0 and 1 (2 at strength 1), inpaint_full_res with its padding, inpainting_mask_invert and
+/// inpainting_fill 0–3, inpaint_full_res with its padding, inpainting_mask_invert and
 /// include_init_images; other values of the rest are a 422.
 /// </summary>
 public sealed record Img2ImgRequest : SdapiGenerationRequest

@@ -39,7 +39,7 @@ public static class SdapiGenerationApi
             .Accepts<Img2ImgRequest>("application/json")
             .AcceptsImages()
             .RequireRateLimiting(RateLimitingExtensions.GenerationPolicy)
-            .WithSummary("A1111 img2img and inpainting: one init image (base64 or data URL), denoising_strength, mask (white repaints), mask_blur; every A1111 field accepted with its default; a feature we do not have is a 422 naming the field")
+            .WithSummary("A1111 img2img and inpainting: one init image (base64 or data URL), denoising_strength, mask (white repaints), mask_blur, inpainting_fill 0–3, inpaint_full_res with its padding, inpainting_mask_invert; every A1111 field accepted with its default; a feature we do not have is a 422 naming the field")
             .Produces<SdapiImagesResponse>()
             .Produces<SdapiValidationError>(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)

@@ -11,17 +11,19 @@ namespace DiffusionApi.Apis.Sdapi;
 /// inpaint_full_res_padding and widened to width:height (<see cref="CropRegion"/>), and resizes that crop of the image
 /// and mask to width×height (resize and fill), leaving an <see cref="InpaintOverlay"/> that pastes the result back;
 /// inpainting_fill 0 ("fill") replaces the masked area of the image the model starts from with the colours around it
-/// (<see cref="MaskFill"/>). The denoising itself is the engine's, unchanged.
+/// (<see cref="MaskFill"/>); 2 and 3 go to the engine as <see cref="InpaintStart"/>. The denoising itself is the engine's, unchanged.
 /// </summary>
 internal static class SdapiInpainting
 {
     /// <summary>The options as read from the body.</summary>
-    public sealed record Options(bool Invert, bool Fill, bool OnlyMasked, int Padding);
+    public sealed record Options(bool Invert, bool Fill, InpaintStart Start, bool OnlyMasked, int Padding);
 
     /// <returns>The spec to run, or null after adding an error (the mask, once inverted, keeps every pixel).</returns>
     public static GenerationSpec? Apply(GenerationSpec spec, Options options, SdapiErrors errors)
     {
-        if (spec.InitImage is null || spec.Mask is null || !(options.Invert || options.Fill || options.OnlyMasked)) return spec;
+        if (spec.InitImage is null || spec.Mask is null) return spec;
+        spec = spec with { InpaintStart = options.Start };
+        if (!(options.Invert || options.Fill || options.OnlyMasked)) return spec;
         var init = spec.InitImage.Decode();
         var maskImage = spec.Mask.Decode();
         var mask = GrayMask.Read(maskImage, spec.MaskConvention);

@@ -176,9 +176,8 @@ public static class SdapiRequestReader
     /// <summary>
     /// The init image, mask and their options. Mask options matter only with a mask (as in A1111, where every client
     /// sends them with their defaults). inpainting_fill 0 (fill), inpaint_full_res and inpainting_mask_invert change the
-    /// images before the engine (<see cref="SdapiInpainting"/>); 1 (original) is the engine's own start: the image noised
-    /// to the strength's level, pure noise at strength 1 (where 2, latent noise, is the same: A1111's original noised at
-    /// the largest sigma is noise to within its last bits).
+    /// images before the engine (<see cref="SdapiInpainting"/>); inpainting_fill 1–3 say what the masked latents start
+    /// from (<see cref="InpaintStart"/>) before the engine noises them to the strength's level.
     /// </summary>
     private static Img2ImgImages ReadImages(Img2ImgRequest request, SdapiErrors errors)
     {
@@ -214,22 +213,15 @@ public static class SdapiRequestReader
             else blur = request.MaskBlurX ?? request.MaskBlurY ?? 4;
             if (blur is < 0 or > 64) errors.Add(request.MaskBlur is null ? "mask_blur_x" : "mask_blur", $"mask_blur must be between 0 and 64 pixels but was {blur}");
             if (request.MaskRound == false) errors.Add("mask_round", "mask_round false (a soft inpainting mask) is not supported; send true");
-            switch (request.InpaintingFill)
-            {
-                case null or 0 or 1: break;
-                case 2 when strength >= 1: break;
-                case 2 or 3:
-                    errors.Add("inpainting_fill", $"inpainting_fill {request.InpaintingFill} ({FillName(request.InpaintingFill.Value)}) is not supported below denoising_strength 1: " +
-                        "send 0 (fill: the masked area starts from the colours around it) or 1 (original: from the image under it), each noised to denoising_strength's level");
-                    break;
-                default: errors.Add("inpainting_fill", $"inpainting_fill must be 0 to 3 but was {request.InpaintingFill}"); break;
-            }
+            if (request.InpaintingFill is not (null or 0 or 1 or 2 or 3))
+                errors.Add("inpainting_fill", $"inpainting_fill must be 0 (fill), 1 (original), 2 (latent noise) or 3 (latent nothing) but was {request.InpaintingFill}");
             if (request.InpaintFullResPadding is < 0) errors.Add("inpaint_full_res_padding", $"inpaint_full_res_padding must be at least 0 but was {request.InpaintFullResPadding}");
             if (request.InpaintingMaskInvert is not (null or 0 or 1))
                 errors.Add("inpainting_mask_invert", $"inpainting_mask_invert must be 0 (repaint the white area) or 1 (repaint the black area) but was {request.InpaintingMaskInvert}");
             inpainting = new SdapiInpainting.Options(
                 Invert: request.InpaintingMaskInvert == 1,
                 Fill: request.InpaintingFill == 0,
+                Start: request.InpaintingFill switch { 2 => InpaintStart.LatentNoise, 3 => InpaintStart.LatentNothing, _ => InpaintStart.Original },
                 OnlyMasked: request.InpaintFullRes == true,
                 Padding: Math.Max(request.InpaintFullResPadding ?? 0, 0));
         }
@@ -241,14 +233,6 @@ public static class SdapiRequestReader
         1 => "crop and resize",
         2 => "resize and fill",
         _ => "just resize (latent upscale)",
-    };
-
-    private static string FillName(int fill) => fill switch
-    {
-        0 => "fill",
-        1 => "original",
-        2 => "latent noise",
-        _ => "latent nothing",
     };
 
     // s_tmin/s_tmax only matter with churn; hr_* only with enable_hr; A1111's defaults for both are sent by every client.

@@ -126,6 +126,11 @@ internal static class LatentPreparation
             // The initial noise: kept for the legacy blend, which re-noises the kept area with it at every step.
             var initialNoise = legacy ? latents.InitialNoise(i) : latent;
             VariationNoise.Fill(batch.Requests[i], noiseSource, initialNoise, batch.LatentHeight, batch.LatentWidth);
+            if (needImageLatents && batch.Requests[i].InpaintStart != InpaintStart.Original)
+            {
+                // A1111's inpainting_fill 2/3: init_latent·(1 − mask) + (noise or 0)·mask, before it is noised.
+                StartMaskedArea(imageLatent, batch.Requests[i].InpaintStart == InpaintStart.LatentNoise ? initialNoise : default, latents.LatentMask(i));
+            }
             if (strengthMax)
             {
                 if (legacy) initialNoise.CopyTo(latent);
@@ -154,6 +159,20 @@ internal static class LatentPreparation
             }
         }
         latents.ComputeKeptMasks();
+    }
+
+    /// <summary>Sets every channel of <paramref name="latent"/> under the (binary) latent mask to <paramref name="start"/>'s value, or 0 when it is empty.</summary>
+    private static void StartMaskedArea(Span<float> latent, ReadOnlySpan<float> start, ReadOnlySpan<float> latentMask)
+    {
+        var plane = latentMask.Length;
+        for (var c = 0; c < latent.Length / plane; c++)
+        {
+            for (var p = 0; p < plane; p++)
+            {
+                if (latentMask[p] == 0f) continue;
+                latent[c * plane + p] = start.IsEmpty ? 0f : start[c * plane + p];
+            }
+        }
     }
 }
 

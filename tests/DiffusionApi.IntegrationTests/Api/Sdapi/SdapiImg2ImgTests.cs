@@ -102,8 +102,6 @@ public sealed class SdapiImg2ImgTests(ReadyServiceFixture fixture) : IClassFixtu
 
     public static TheoryData<string, object?, string> UnsupportedWithMask() => new()
     {
-        { "inpainting_fill", 2, "inpainting_fill" }, // latent noise below denoising_strength 1
-        { "inpainting_fill", 3, "inpainting_fill" },
         { "inpainting_fill", 9, "inpainting_fill" },
         { "inpaint_full_res_padding", -1, "inpaint_full_res_padding" },
         { "inpainting_mask_invert", 2, "inpainting_mask_invert" },

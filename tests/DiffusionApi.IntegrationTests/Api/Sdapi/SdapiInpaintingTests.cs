@@ -113,6 +113,27 @@ public sealed class SdapiInpaintingTests(ReadyServiceFixture fixture) : IClassFi
         }
     }
 
+    [Theory]
+    [InlineData(1, InpaintStart.Original)]
+    [InlineData(2, InpaintStart.LatentNoise)]
+    [InlineData(3, InpaintStart.LatentNothing)]
+    public async Task LatentFills_ReachTheEngine_AndKeepTheUnmaskedPixels(int fill, InpaintStart start)
+    {
+        var init = TestImages.Gradient();
+        var prompt = $"sdapi latent fill {fill}";
+        var body = SdapiBodies.Img2Img(init, TestImages.LuminanceMask(64, 64, (x, _) => x < 20), prompt: prompt)
+            .With("inpainting_fill", fill).With("mask_blur", 0);
+
+        var output = await OnlyImageAsync(await Client.PostImg2ImgAsync(body));
+
+        var input = ImageDecoder.Decode(init);
+        for (var y = 0; y < 64; y++)
+        {
+            for (var x = 20; x < 64; x++) Assert.Equal(TestImages.PixelAt(input.Pixels, 64, x, y), TestImages.PixelAt(output.Pixels, 64, x, y));
+        }
+        Assert.Equal(start, EngineRequest(prompt).InpaintStart);
+    }
+
     [Fact]
     public async Task MaskInvert_RepaintsTheBlackArea_AndKeepsTheWhiteOneExactly()
     {
