@@ -8,9 +8,10 @@ namespace DiffusionCli.Commands;
 
 /// <summary>
 /// <c>diffusion bench-unet --model DIR [--size 512] [--batch 2] [--calls 3] [--provider] [--threads N] [--no-io-binding]
-/// [--no-arena] [--memory-pattern] [--no-spinning] [--cuda-graph] [--label TEXT] [--ort-cache DIR]</c>: one UNet
+/// [--no-arena] [--memory-pattern] [--no-spinning] [--cuda-graph] [--label TEXT] [--ort-cache DIR] [--profile DIR]</c>: one UNet
 /// configuration per process (so its peak RSS is its own), printed as one Markdown table row; bench/cpu-unet.sh
-/// alternates configurations in rounds. With <c>--ort-cache</c> it times session creation with and without ONNX
+/// alternates configurations in rounds. With <c>--profile</c> ONNX Runtime's per-node profile is written to DIR and
+/// summarised per op type below the row (<see cref="OrtProfileSummary"/>, the first call left out). With <c>--ort-cache</c> it times session creation with and without ONNX
 /// Runtime's optimised-model cache instead.
 /// </summary>
 public static class BenchUNetCommand
@@ -32,20 +33,22 @@ public static class BenchUNetCommand
         var label = new Option<string>("--label") { Description = "Row label", DefaultValueFactory = _ => "" };
         var reference = new Option<DirectoryInfo>("--reference") { HelpName = "DIR", Description = "Compare one prediction with this model's UNet instead (max |Δ|)" };
         var ortCache = new Option<DirectoryInfo>("--ort-cache") { HelpName = "DIR", Description = "Time session creation with ONNX Runtime's optimised-model cache in DIR instead" };
+        var profile = new Option<DirectoryInfo>("--profile") { HelpName = "DIR", Description = "Write ONNX Runtime's per-node profile to DIR and print time per op type (first call left out)" };
 
         var command = new Command("bench-unet", "Time the UNet alone under one session configuration (one Markdown row)")
         {
-            model, provider, size, batch, calls, threads, noBinding, noArena, pattern, noSpinning, cudaGraph, label, reference, ortCache,
+            model, provider, size, batch, calls, threads, noBinding, noArena, pattern, noSpinning, cudaGraph, label, reference, ortCache, profile,
         };
         command.SetAction((parseResult, _) =>
         {
+            var output = parseResult.InvocationConfiguration.Output;
             try
             {
                 var unetPath = Path.Combine(parseResult.GetValue(model)!.FullName, "unet", "model.onnx");
                 if (parseResult.GetValue(ortCache) is { } cache)
                 {
                     var (plain, saving, cached) = UNetBenchmark.MeasureOrtModelCache(unetPath, cache.FullName, parseResult.GetValue(threads));
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"| {parseResult.GetValue(label)} | {plain:F2} | {saving:F2} | {cached:F2} |"));
                     return Task.FromResult(0);
                 }
@@ -61,7 +64,7 @@ public static class BenchUNetCommand
                         maxDifference = Math.Max(maxDifference, Math.Abs(expected[i] - actual[i]));
                         maxMagnitude = Math.Max(maxMagnitude, Math.Abs(expected[i]));
                     }
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"| {parseResult.GetValue(label)} | {maxDifference:E2} | {maxMagnitude:F3} |"));
                     return Task.FromResult(0);
                 }
@@ -75,20 +78,58 @@ public static class BenchUNetCommand
                         CpuArena = !parseResult.GetValue(noArena),
                         MemoryPattern = parseResult.GetValue(pattern),
                         AllowSpinning = !parseResult.GetValue(noSpinning),
+                        ProfilePrefix = ProfilePrefix(parseResult.GetValue(profile)),
                     },
                     Cuda = new CudaSettings { CudaGraph = parseResult.GetValue(cudaGraph) },
                 };
                 var result = UNetBenchmark.Measure(unetPath, options, parseResult.GetValue(batch), parseResult.GetValue(size) / 8, parseResult.GetValue(calls));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {parseResult.GetValue(label)} | {result.Provider} | {result.CallMode} | {result.LoadSeconds:F2} | {result.FirstCallSeconds:F2} | {result.SecondsPerCall:F3} | {result.MinSecondsPerCall:F3} | {result.CpuSecondsPerCall:F2} | {result.PeakRssBytes / (1024.0 * 1024 * 1024):F2} |"));
+                if (result.ProfilePath is { } profilePath) PrintProfile(output, profilePath);
                 return Task.FromResult(0);
             }
-            catch (Exception ex) when (ex is ModelLoadException or ArgumentException or ExecutionProviderUnavailableException)
+            catch (Exception ex) when (ex is ModelLoadException or ArgumentException or ExecutionProviderUnavailableException or InvalidDataException)
             {
                 Console.Error.WriteLine($"error: {CliModel.ErrorMessage(ex)}");
                 return Task.FromResult(1);
             }
         });
         return command;
+    }
+
+    private static string? ProfilePrefix(DirectoryInfo? directory)
+    {
+        if (directory is null) return null;
+        directory.Create();
+        return Path.Combine(directory.FullName, "unet");
+    }
+
+    /// <summary>The profile's time per op type as a Markdown table, then the share and rate of the ops whose FLOPs are counted.</summary>
+    private static void PrintProfile(TextWriter output, string path)
+    {
+        var summary = OrtProfileSummary.Read(path);
+        var kernels = summary.KernelMicrosecondsPerCall;
+        output.WriteLine();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Profile {path}: {summary.CallsCounted} call(s) summed, {summary.CallsSkipped} left out; per call: model_run {summary.RunMicrosecondsPerCall / 1e3:F1} ms, kernels {kernels / 1e3:F1} ms"));
+        output.WriteLine();
+        output.WriteLine("| op type | nodes | ms/call | share of kernel time | GFLOP/call | GFLOP/s |");
+        output.WriteLine("|---|---|---|---|---|---|");
+        foreach (var op in summary.OpTypes)
+        {
+            var flops = op.FlopsPerCall is { } f ? (f / 1e9).ToString("F2", CultureInfo.InvariantCulture) : "";
+            var rate = op.GflopsPerSecond is { } g ? g.ToString("F1", CultureInfo.InvariantCulture) : "";
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {op.OpType} | {op.Nodes} | {op.MicrosecondsPerCall / 1e3:F1} | {op.Share * 100:F1} % | {flops} | {rate} |"));
+        }
+        var counted = summary.OpTypes.Where(o => o.FlopsPerCall is not null).ToList();
+        var countedTime = counted.Sum(o => o.MicrosecondsPerCall);
+        var countedFlops = counted.Sum(o => o.FlopsPerCall!.Value);
+        if (countedTime > 0 && kernels > 0)
+        {
+            output.WriteLine();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Ops with FLOPs ({string.Join(", ", counted.Select(o => o.OpType))}): {countedTime / kernels * 100:F1} % of kernel time, {countedFlops / 1e9:F1} GFLOP/call at {countedFlops / (countedTime * 1e3):F1} GFLOP/s; the rest: {(kernels - countedTime) / 1e3:F1} ms/call"));
+        }
     }
 }

@@ -75,6 +75,12 @@ internal abstract class OnnxComponent : IDisposable
         }
     }
 
+    /// <summary>
+    /// Ends ONNX Runtime profiling of this session (<see cref="SessionTuning.ProfilePrefix"/>) and returns the path of the
+    /// JSON profile written.
+    /// </summary>
+    public string EndProfiling() => Session.EndProfiling();
+
     public virtual void Dispose() => Session.Dispose();
 
     /// <summary>The session's inputs and outputs as <c>inspect</c> shows them.</summary>

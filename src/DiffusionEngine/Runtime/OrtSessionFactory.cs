@@ -149,6 +149,11 @@ internal sealed class OrtSessionFactory : IDisposable
             ["session.intra_op.allow_spinning"] = tuning.AllowSpinning ? "1" : "0",
         };
         foreach (var (key, value) in entries) options.AddSessionConfigEntry(key, value);
+        if (tuning.ProfilePrefix is { } prefix)
+        {
+            options.ProfileOutputPathPrefix = prefix; // before EnableProfiling, which passes it to ORT
+            options.EnableProfiling = true;
+        }
         return (options, entries);
     }
 

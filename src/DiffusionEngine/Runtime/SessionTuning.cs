@@ -26,6 +26,13 @@ public sealed record SessionTuning
     public bool IoBinding { get; init; } = true;
 
     /// <summary>
+    /// Write ONNX Runtime's per-node profile (a JSON trace: every kernel's time and tensor shapes) to a file whose path
+    /// starts with this prefix; null (the default) = off. For benchmarks (<c>bench-unet --profile</c>): it adds a
+    /// timestamp per node to every run and the file grows with every call.
+    /// </summary>
+    public string? ProfilePrefix { get; init; }
+
+    /// <summary>
     /// Physical cores of this machine (Linux: distinct (physical id, core id) pairs in /proc/cpuinfo), else the logical
     /// processor count. This is the intra-op default ONNX Runtime itself documents.
     /// </summary>

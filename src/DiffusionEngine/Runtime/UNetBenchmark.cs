@@ -13,7 +13,11 @@ namespace DiffusionEngine.Runtime;
 /// per later call, all threads) are the figures to compare on a shared machine, where other work stretches wall times.
 /// </remarks>
 public sealed record UNetMeasurement(string Provider, string CallMode, double LoadSeconds, double FirstCallSeconds, double SecondsPerCall,
-    double MinSecondsPerCall, double CpuSecondsPerCall, long PeakRssBytes);
+    double MinSecondsPerCall, double CpuSecondsPerCall, long PeakRssBytes)
+{
+    /// <summary>The ONNX Runtime profile written for every call (first included), when profiling was on; else null.</summary>
+    public string? ProfilePath { get; init; }
+}
 
 /// <summary>
 /// Times the UNet alone through the pipeline's own code path (<see cref="OrtSessionFactory"/> → <see cref="UNetModel"/>
@@ -60,7 +64,10 @@ public static class UNetBenchmark
         var perCall = Stopwatch.GetElapsedTime(start).TotalSeconds / (calls - 1);
         process.Refresh();
         var cpuPerCall = (process.TotalProcessorTime - cpuStart).TotalSeconds / (calls - 1);
-        return new UNetMeasurement(sessions.ProviderName, unet.CallMode.ToString(), load, first, perCall, fastest, cpuPerCall, PeakResidentBytes());
+        return new UNetMeasurement(sessions.ProviderName, unet.CallMode.ToString(), load, first, perCall, fastest, cpuPerCall, PeakResidentBytes())
+        {
+            ProfilePath = options.Session.ProfilePrefix is null ? null : unet.EndProfiling(),
+        };
     }
 
     /// <summary>

@@ -1,0 +1,29 @@
+using System.CommandLine;
+using DiffusionCli.Commands;
+using DiffusionEngine.Tests.Pipelines;
+
+namespace DiffusionEngine.Tests.Cli;
+
+/// <summary>The <c>bench-unet</c> command's profile summary on the tiny model.</summary>
+[Collection(TinyModelCollection.Name)]
+public sealed class BenchUNetCommandTests(TinyModelFixture models)
+{
+    [Fact]
+    public void BenchUNet_WithProfile_WritesTheProfileAndPrintsTimePerOpType()
+    {
+        var directory = Path.Combine(Directory.CreateTempSubdirectory("bench-unet-").FullName, "profile");
+        var output = new StringWriter();
+
+        var exitCode = new RootCommand { BenchUNetCommand.Create() }
+            .Parse(["bench-unet", "--model", models.DefaultModel, "--size", "64", "--calls", "2", "--threads", "1", "--profile", directory])
+            .Invoke(new InvocationConfiguration { Output = output });
+
+        Assert.Equal(0, exitCode);
+        var profile = Assert.Single(Directory.GetFiles(directory, "unet*.json"));
+        var text = output.ToString();
+        Assert.Contains($"Profile {profile}: 1 call(s) summed, 1 left out", text);
+        Assert.Contains("| op type | nodes | ms/call | share of kernel time | GFLOP/call | GFLOP/s |", text);
+        Assert.Matches(@"\| Conv \| \d+ \| [\d.]+ \| [\d.]+ % \| [\d.]+ \| [\d.]+ \|", text);
+        Assert.Contains("Ops with FLOPs (", text);
+    }
+}
