@@ -22,7 +22,10 @@ public static class ScaleoutBench
     {
         var smoke = args.Contains("--smoke");
         var outPath = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
-        var jobs = smoke ? 6 : 60;
+        var jobs = Option(args, "--jobs") ?? (smoke ? 6 : 120);
+        var size = Option(args, "--size") ?? 128;
+        var steps = Option(args, "--steps") ?? 8;
+        var warmUpJobs = Option(args, "--warm-up") ?? (smoke ? 10 : 400);
         var latencyRequests = smoke ? 20 : 300;
         var rounds = smoke ? 1 : 3;
         var report = new StringBuilder();
@@ -46,16 +49,17 @@ public static class ScaleoutBench
             await Task.Delay(500);
             var loadBefore = File.ReadAllText("/proc/loadavg").Split(' ')[..3];
             Line($"tiny model; {Environment.ProcessorCount} cores; load average before {string.Join(' ', loadBefore)}; {rounds} rounds, the sides alternating");
+            Line($"throughput: {jobs} jobs of {size}x{size}, {steps} steps, after {warmUpJobs} warm-up jobs per process");
             Line();
 
-            // 1. Throughput: N async jobs queued at once, 128x128 and 8 steps each, MaxBatchSize 1 (one job per engine call,
+            // 1. Throughput: N async jobs queued at once (default 128x128 and 8 steps each), MaxBatchSize 1 (one job per engine call,
             // so two processes split the work job by job); time from the first submission to the last job finished.
             var one = new List<double>();
             var two = new List<double>();
             for (var round = 0; round < rounds; round++)
             {
-                one.Add(await ThroughputAsync(model, port, workers: 1, jobs));
-                two.Add(await ThroughputAsync(model, port, workers: 2, jobs));
+                one.Add(await ThroughputAsync(model, port, workers: 1, jobs, size, steps, warmUpJobs, Line));
+                two.Add(await ThroughputAsync(model, port, workers: 2, jobs, size, steps, warmUpJobs, Line));
             }
             var oneMedian = Median(one);
             var twoMedian = Median(two);
@@ -112,38 +116,79 @@ public static class ScaleoutBench
         ["Diffusion:Scaleout:PollIntervalMs"] = "100",
     };
 
-    private static async Task<double> ThroughputAsync(string model, int redisPort, int workers, int jobs)
+    private static int? Option(string[] args, string name)
+    {
+        var value = args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        return value is null ? null : int.Parse(value, CultureInfo.InvariantCulture);
+    }
+
+
+    private static async Task<double> ThroughputAsync(string model, int redisPort, int workers, int jobs, int size, int steps, int warmUpJobs, Action<string> line)
     {
         var prefix = "bench-" + Guid.NewGuid().ToString("N")[..8];
         var processes = new List<ServiceProcess>();
+        // One image folder for the replicas, as a shared volume would be: a job's images can be read back through any
+        // replica, whichever ran it (with a folder per replica, a sync request answered by one replica for a job another
+        // ran finds no image).
+        var images = Directory.CreateTempSubdirectory("diffusion-bench-images-").FullName;
+        var settings = Settings(redisPort, prefix);
+        settings["Diffusion:DataDirectory"] = images;
         try
         {
-            for (var i = 0; i < workers; i++) processes.Add(await ServiceProcess.StartAsync(model, Settings(redisPort, prefix)));
+            for (var i = 0; i < workers; i++) processes.Add(await ServiceProcess.StartAsync(model, settings));
             using var client = processes[0].CreateClient();
+            // Warm-up outside the timing, with jobs like the timed ones: .NET's tiered JIT recompiles each method once
+            // it has been called often enough (with dynamic PGO, twice), which takes a few hundred jobs. Measured on this
+            // service: about 5 s of the JIT thread's CPU over the first 300 jobs of a process; after a warm-up of small
+            // jobs (64x64, 2 steps) it still recompiled 5,500 methods during the next 150 jobs, and a process used 65 ms
+            // of CPU per job instead of 49. On 2 cores that JIT work takes the core the second engine needs. A service
+            // runs for hours, so steady state is what to compare.
+            await RunJobsAsync(client, warmUpJobs * workers, size, steps, "warm-up");
+            var cpuBefore = processes.Select(p => CpuSeconds(p.ProcessId)).ToArray();
             var started = Stopwatch.GetTimestamp();
-            var locations = new List<string>(jobs);
-            for (var i = 0; i < jobs; i++)
-            {
-                using var response = await client.PostAsJsonAsync("/v1/jobs", new { prompt = $"bench {i}", size = "128x128", steps = 8, seed = i });
-                if (response.StatusCode != HttpStatusCode.Accepted) throw new InvalidOperationException($"submission {i}: {response.StatusCode}");
-                locations.Add(response.Headers.Location!.ToString());
-            }
-            foreach (var location in locations)
-            {
-                while (true)
-                {
-                    var status = (await client.GetFromJsonAsync<JsonElement>(location)).GetProperty("status").GetString();
-                    if (status == "succeeded") break;
-                    if (status is "failed" or "cancelled") throw new InvalidOperationException($"{location} {status}");
-                    await Task.Delay(20);
-                }
-            }
-            return jobs / Stopwatch.GetElapsedTime(started).TotalSeconds;
+            await RunJobsAsync(client, jobs, size, steps, "bench");
+            var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var cpu = processes.Select((p, i) => CpuSeconds(p.ProcessId) - cpuBefore[i]).ToArray();
+            line($"  {workers} process(es): {jobs / elapsed:F2} jobs/s; CPU s of each process {string.Join(", ", cpu.Select(F))} " +
+                $"({cpu.Sum() / elapsed:F2} cores busy, {cpu.Sum() / jobs * 1000:F0} ms CPU per job)");
+            return jobs / elapsed;
         }
         finally
         {
             foreach (var process in processes) await process.DisposeAsync();
+            Directory.Delete(images, recursive: true);
         }
+    }
+
+    /// <summary>Queues <paramref name="jobs"/> async jobs at once, then waits until each has succeeded.</summary>
+    private static async Task RunJobsAsync(HttpClient client, int jobs, int size, int steps, string prompt)
+    {
+        var locations = new List<string>(jobs);
+        for (var i = 0; i < jobs; i++)
+        {
+            using var response = await client.PostAsJsonAsync("/v1/jobs", new { prompt = $"{prompt} {i}", size = $"{size}x{size}", steps, seed = i });
+            if (response.StatusCode != HttpStatusCode.Accepted)
+                throw new InvalidOperationException($"{prompt} submission {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            locations.Add(response.Headers.Location!.ToString());
+        }
+        foreach (var location in locations)
+        {
+            while (true)
+            {
+                var status = (await client.GetFromJsonAsync<JsonElement>(location)).GetProperty("status").GetString();
+                if (status == "succeeded") break;
+                if (status is "failed" or "cancelled") throw new InvalidOperationException($"{location} {status}");
+                await Task.Delay(20);
+            }
+        }
+    }
+
+    /// <summary>User + system CPU seconds a process has used so far (Linux /proc, in clock ticks of 1/100 s).</summary>
+    private static double CpuSeconds(int processId)
+    {
+        var stat = File.ReadAllText($"/proc/{processId}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static async Task<double> LatencyP50Async(string model, int? redisPort, int requests)

@@ -40,7 +40,8 @@ public static class JobResults
             for (var i = 0; i < contents.Length; i++)
             {
                 var stored = await store.OpenAsync(images[i].ImageId, cancellationToken)
-                    ?? throw new InvalidOperationException($"image {images[i].ImageId} of job {job.Job.Id} is missing from the image store");
+                    ?? throw new InvalidOperationException($"image {images[i].ImageId} of job {job.Job.Id} is missing from the image store " +
+                        "(with the Redis backend, every replica needs the same image store: S3, or one folder they all mount)");
                 await using var content = stored.Content;
                 // One read for a file of known length: each read of a file is a thread-pool hop on Linux.
                 var length = content.CanSeek ? (int)Math.Min(content.Length, Array.MaxLength) : 0;
