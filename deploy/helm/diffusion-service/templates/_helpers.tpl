@@ -219,10 +219,22 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
 {{/*
-The Redis host and port of the subchart's master (Bitnami names it <release>-redis-master).
+The Bitnami redis subchart's full name, by its own rule (common.names.fullname): <release>-redis, or the release name
+alone when it already contains "redis". Its Secret carries that name, its master Service that name plus -master.
+*/}}
+{{- define "diffusion-service.subchartRedisFullname" -}}
+{{- if contains "redis" .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-redis" .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Redis host and port of the subchart's master.
 */}}
 {{- define "diffusion-service.subchartRedisAddress" -}}
-{{- printf "%s-redis-master:6379" .Release.Name }}
+{{- printf "%s-master:6379" (include "diffusion-service.subchartRedisFullname" .) }}
 {{- end }}
 
 {{/*
@@ -244,7 +256,7 @@ S3 credentials. Kubernetes expands $(REDIS_PASSWORD) because it is defined above
 - name: REDIS_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ printf "%s-redis" .Release.Name }}
+      name: {{ include "diffusion-service.subchartRedisFullname" . }}
       key: redis-password
 - name: REDIS_ADDRESS
   value: {{ include "diffusion-service.subchartRedisAddress" . | quote }}
