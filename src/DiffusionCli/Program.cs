@@ -11,6 +11,7 @@ var root = new RootCommand("diffusion: Stable Diffusion on ONNX Runtime")
     BenchCommand.Create(),
     OptimizeCommand.Create(),
     BenchUNetCommand.Create(),
+    BenchGemmCommand.Create(),
     CompareImagesCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -240,6 +240,77 @@ public sealed class RenderedScaleoutChartTests(RenderableChart chart) : IClassFi
         Assert.Equal(Fullname, Text(rendered.Single("ScaledObject", Fullname), "spec.scaleTargetRef.name"));
     }
 
+    /// <summary>
+    /// For each scale-out value: settings it takes effect under, and the change (the value, plus any value it must be set
+    /// with to stay consistent). The render must differ with the change; the tests above say how.
+    /// </summary>
+    public static TheoryData<string, string[], string[]> ValueChanges
+    {
+        get
+        {
+            string[] full =
+            [
+                .. ExternalRedis, "s3.enabled=true", "s3.bucket=b", "s3.existingSecret=diffusion-s3", "scaleout.roles.split=true",
+                "autoscaling.enabled=true", "autoscaling.kind=keda", "autoscaling.keda.trigger=redis-streams",
+            ];
+            return new()
+            {
+                { "scaleout.enabled", ["redis.external.existingSecret=diffusion-redis"], ["scaleout.enabled=true"] },
+                { "scaleout.keyPrefix", full, ["scaleout.keyPrefix=team-a"] },
+                { "scaleout.maxQueueLength", full, ["scaleout.maxQueueLength=500"] },
+                { "scaleout.leaseSeconds", full, ["scaleout.leaseSeconds=90"] },
+                { "scaleout.maxAttempts", full, ["scaleout.maxAttempts=5"] },
+                { "scaleout.longestJobSeconds", full, ["scaleout.longestJobSeconds=300"] },
+                { "scaleout.roles.split", ExternalRedis, ["scaleout.roles.split=true"] },
+                { "scaleout.roles.api.replicaCount", full, ["scaleout.roles.api.replicaCount=3"] },
+                { "scaleout.roles.api.resources", full, ["scaleout.roles.api.resources.requests.cpu=750m"] },
+                // redis.enabled is Helm's condition for the subchart and must agree with redis.mode: they change together.
+                { "redis.mode", ["scaleout.enabled=true", "redis.external.existingSecret=diffusion-redis"], ["redis.mode=subchart", "redis.enabled=true"] },
+                { "redis.enabled", ["scaleout.enabled=true", "redis.external.existingSecret=diffusion-redis"], ["redis.mode=subchart", "redis.enabled=true"] },
+                { "redis.external.existingSecret", full, ["redis.external.existingSecret=other"] },
+                { "redis.external.connectionStringKey", full, ["redis.external.connectionStringKey=conn"] },
+                { "redis.external.addressKey", full, ["redis.external.addressKey=addr"] },
+                { "redis.external.passwordKey", full, ["redis.external.passwordKey=pw"] },
+                { "s3.enabled", ["s3.bucket=b"], ["s3.enabled=true"] },
+                { "s3.bucket", full, ["s3.bucket=other"] },
+                { "s3.endpoint", full, ["s3.endpoint=http://minio.storage:9000"] },
+                { "s3.region", full, ["s3.region=eu-west-1"] },
+                { "s3.forcePathStyle", full, ["s3.forcePathStyle=true"] },
+                { "s3.prefix", full, ["s3.prefix=generated/"] },
+                { "s3.createBucket", full, ["s3.createBucket=true"] },
+                { "s3.presignMinutes", full, ["s3.presignMinutes=15"] },
+                { "s3.existingSecret", full, ["s3.existingSecret=other"] },
+                { "autoscaling.keda.trigger", full, ["autoscaling.keda.trigger=prometheus"] },
+                { "autoscaling.keda.lagCount", full, ["autoscaling.keda.lagCount=6"] },
+                { "autoscaling.keda.stream", full, ["autoscaling.keda.stream=diffusion:stream:sd15"] },
+            };
+        }
+    }
+
+    [Fact]
+    public void ValueChanges_CoverEveryScaleoutValue()
+    {
+        var covered = ValueChanges.Select(row => (string)row[0]).ToHashSet(StringComparer.Ordinal);
+
+        Assert.Equal(ScaleoutChartTests.Values.Order(StringComparer.Ordinal), covered.Order(StringComparer.Ordinal));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(ValueChanges))]
+    public void EveryScaleoutValue_ChangesTheRender(string path, string[] settings, string[] change)
+    {
+        var helm = HelmCli.Require();
+        var before = helm.Template(chart.Directory, settings);
+        var after = helm.Template(chart.Directory, [.. settings, .. change]);
+
+        Assert.True(before.ExitCode == 0, before.ToString());
+        Assert.True(after.ExitCode == 0, after.ToString());
+        Assert.False(before.Stdout == after.Stdout, $"{path}: setting {string.Join(", ", change)} changed nothing in the render");
+        // Both renders are whole, parseable sets of objects.
+        Assert.NotEmpty(before.Manifests().Objects);
+        Assert.NotEmpty(after.Manifests().Objects);
+    }
+
     [SkippableTheory]
     [InlineData(new[] { "redis.mode=sentinel" }, "redis.mode must be external or subchart but was \"sentinel\"")]
     [InlineData(new[] { "redis.mode=subchart" }, "redis.enabled (Helm's condition for the redis subchart) must be true exactly when redis.mode is subchart")]

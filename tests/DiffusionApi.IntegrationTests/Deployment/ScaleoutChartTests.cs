@@ -13,34 +13,42 @@ public sealed class ScaleoutChartTests
 {
     private readonly HelmChart _chart = HelmChart.Load();
 
+    /// <summary>The values the scale-out work added to the chart; each must be defined, read and (rendered) take effect.</summary>
+    public static readonly IReadOnlyList<string> Values =
+    [
+        "scaleout.enabled",
+        "scaleout.keyPrefix",
+        "scaleout.maxQueueLength",
+        "scaleout.leaseSeconds",
+        "scaleout.maxAttempts",
+        "scaleout.longestJobSeconds",
+        "scaleout.roles.split",
+        "scaleout.roles.api.replicaCount",
+        "scaleout.roles.api.resources",
+        "redis.mode",
+        "redis.enabled",
+        "redis.external.existingSecret",
+        "redis.external.connectionStringKey",
+        "redis.external.addressKey",
+        "redis.external.passwordKey",
+        "s3.enabled",
+        "s3.bucket",
+        "s3.endpoint",
+        "s3.region",
+        "s3.forcePathStyle",
+        "s3.prefix",
+        "s3.createBucket",
+        "s3.presignMinutes",
+        "s3.existingSecret",
+        "autoscaling.keda.trigger",
+        "autoscaling.keda.lagCount",
+        "autoscaling.keda.stream",
+    ];
+
+    public static TheoryData<string> ValuePaths => new(Values);
+
     [Theory]
-    [InlineData("scaleout.enabled")]
-    [InlineData("scaleout.keyPrefix")]
-    [InlineData("scaleout.maxQueueLength")]
-    [InlineData("scaleout.leaseSeconds")]
-    [InlineData("scaleout.maxAttempts")]
-    [InlineData("scaleout.longestJobSeconds")]
-    [InlineData("scaleout.roles.split")]
-    [InlineData("scaleout.roles.api.replicaCount")]
-    [InlineData("scaleout.roles.api.resources")]
-    [InlineData("redis.mode")]
-    [InlineData("redis.enabled")]
-    [InlineData("redis.external.existingSecret")]
-    [InlineData("redis.external.connectionStringKey")]
-    [InlineData("redis.external.addressKey")]
-    [InlineData("redis.external.passwordKey")]
-    [InlineData("s3.enabled")]
-    [InlineData("s3.bucket")]
-    [InlineData("s3.endpoint")]
-    [InlineData("s3.region")]
-    [InlineData("s3.forcePathStyle")]
-    [InlineData("s3.prefix")]
-    [InlineData("s3.createBucket")]
-    [InlineData("s3.presignMinutes")]
-    [InlineData("s3.existingSecret")]
-    [InlineData("autoscaling.keda.trigger")]
-    [InlineData("autoscaling.keda.lagCount")]
-    [InlineData("autoscaling.keda.stream")]
+    [MemberData(nameof(ValuePaths))]
     public void EveryScaleoutValue_IsDefined_AndReadByATemplate(string path)
     {
         Assert.Null(_chart.Values.FindMissing(path.Split('.')));
