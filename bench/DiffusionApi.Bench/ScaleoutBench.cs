@@ -25,7 +25,7 @@ public static class ScaleoutBench
         var jobs = Option(args, "--jobs") ?? (smoke ? 6 : 120);
         var size = Option(args, "--size") ?? 128;
         var steps = Option(args, "--steps") ?? 8;
-        var warmUpJobs = Option(args, "--warm-up") ?? (smoke ? 10 : 400);
+        var warmUpJobs = Option(args, "--warm-up") ?? (smoke ? 10 : 1500);
         var latencyRequests = smoke ? 20 : 300;
         var rounds = smoke ? 1 : 3;
         var report = new StringBuilder();
@@ -49,17 +49,24 @@ public static class ScaleoutBench
             await Task.Delay(500);
             var loadBefore = File.ReadAllText("/proc/loadavg").Split(' ')[..3];
             Line($"tiny model; {Environment.ProcessorCount} cores; load average before {string.Join(' ', loadBefore)}; {rounds} rounds, the sides alternating");
-            Line($"throughput: {jobs} jobs of {size}x{size}, {steps} steps, after {warmUpJobs} warm-up jobs per process");
+            Line($"throughput: {jobs} jobs of {size}x{size}, {steps} steps, after {warmUpJobs} warm-up jobs (64x64, {steps} steps) per process");
             Line();
 
             // 1. Throughput: N async jobs queued at once (default 128x128 and 8 steps each), MaxBatchSize 1 (one job per engine call,
             // so two processes split the work job by job); time from the first submission to the last job finished.
             var one = new List<double>();
             var two = new List<double>();
-            for (var round = 0; round < rounds; round++)
+            await using (var single = await Side.StartAsync(model, port, workers: 1))
+            await using (var pair = await Side.StartAsync(model, port, workers: 2))
             {
-                one.Add(await ThroughputAsync(model, port, workers: 1, jobs, size, steps, warmUpJobs, Line));
-                two.Add(await ThroughputAsync(model, port, workers: 2, jobs, size, steps, warmUpJobs, Line));
+                // Both sides stay up for every round (an idle side only polls), warmed up once, before the first round.
+                await single.WarmUpAsync(warmUpJobs, steps);
+                await pair.WarmUpAsync(warmUpJobs, steps);
+                for (var round = 0; round < rounds; round++)
+                {
+                    one.Add(await single.MeasureAsync(jobs, size, steps, Line));
+                    two.Add(await pair.MeasureAsync(jobs, size, steps, Line));
+                }
             }
             var oneMedian = Median(one);
             var twoMedian = Median(two);
@@ -109,7 +116,7 @@ public static class ScaleoutBench
         ["Diffusion:Model:IntraOpThreads"] = "1",
         ["Diffusion:Batching:MaxBatchSize"] = "1",
         ["Diffusion:Batching:MaxDelayMs"] = "0",
-        ["Diffusion:Queue:Capacity"] = "1000",
+        ["Diffusion:Queue:Capacity"] = "10000",
         ["Diffusion:Scaleout:Backend"] = redisPort is null ? "InMemory" : "Redis",
         ["Diffusion:Scaleout:Redis"] = redisPort is null ? "" : $"127.0.0.1:{redisPort}",
         ["Diffusion:Scaleout:KeyPrefix"] = prefix,
@@ -123,40 +130,64 @@ public static class ScaleoutBench
     }
 
 
-    private static async Task<double> ThroughputAsync(string model, int redisPort, int workers, int jobs, int size, int steps, int warmUpJobs, Action<string> line)
+    /// <summary>
+    /// One side of the throughput comparison: <c>workers</c> service processes sharing one Redis key prefix (so they
+    /// serve one queue, and not the other side's) and one image folder, as a shared volume would be: a job's images can
+    /// be read back through any replica, whichever ran it.
+    /// </summary>
+    private sealed class Side : IAsyncDisposable
     {
-        var prefix = "bench-" + Guid.NewGuid().ToString("N")[..8];
-        var processes = new List<ServiceProcess>();
-        // One image folder for the replicas, as a shared volume would be: a job's images can be read back through any
-        // replica, whichever ran it (with a folder per replica, a sync request answered by one replica for a job another
-        // ran finds no image).
-        var images = Directory.CreateTempSubdirectory("diffusion-bench-images-").FullName;
-        var settings = Settings(redisPort, prefix);
-        settings["Diffusion:DataDirectory"] = images;
-        try
+        private readonly List<ServiceProcess> _processes = [];
+        private readonly string _images = Directory.CreateTempSubdirectory("diffusion-bench-images-").FullName;
+        private HttpClient? _client;
+
+        public static async Task<Side> StartAsync(string model, int redisPort, int workers)
         {
-            for (var i = 0; i < workers; i++) processes.Add(await ServiceProcess.StartAsync(model, settings));
-            using var client = processes[0].CreateClient();
-            // Warm-up outside the timing, with jobs like the timed ones: .NET's tiered JIT recompiles each method once
-            // it has been called often enough (with dynamic PGO, twice), which takes a few hundred jobs. Measured on this
-            // service: about 5 s of the JIT thread's CPU over the first 300 jobs of a process; after a warm-up of small
-            // jobs (64x64, 2 steps) it still recompiled 5,500 methods during the next 150 jobs, and a process used 65 ms
-            // of CPU per job instead of 49. On 2 cores that JIT work takes the core the second engine needs. A service
-            // runs for hours, so steady state is what to compare.
-            await RunJobsAsync(client, warmUpJobs * workers, size, steps, "warm-up");
-            var cpuBefore = processes.Select(p => CpuSeconds(p.ProcessId)).ToArray();
+            var side = new Side();
+            try
+            {
+                var settings = Settings(redisPort, "bench-" + Guid.NewGuid().ToString("N")[..8]);
+                settings["Diffusion:DataDirectory"] = side._images;
+                for (var i = 0; i < workers; i++) side._processes.Add(await ServiceProcess.StartAsync(model, settings));
+                side._client = side._processes[0].CreateClient();
+                return side;
+            }
+            catch
+            {
+                await side.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// Runs jobs outside the timing until the processes are in their steady state. .NET's tiered JIT recompiles each
+        /// method once it has been called often enough (with dynamic PGO, twice), and it waits for a lull in new
+        /// compilations before counting calls, so a busy process takes well over a thousand jobs to settle. Measured on
+        /// this service (DOTNET_JitDisasmSummary): 5,500 methods were compiled during 150 jobs after a 300-job warm-up,
+        /// 1,087 after 500, and after 1,500 about 470, nearly all of them the shutdown's own; until then the JIT thread takes the core the second engine needs (about 5 s of
+        /// CPU over a process's first 300 jobs). A service runs for hours, so steady state is what to compare. The warm-up
+        /// jobs are 64x64 with the timed jobs' steps: the same code paths and call counts per job at a quarter of the cost.
+        /// </summary>
+        public Task WarmUpAsync(int jobsPerProcess, int steps) => RunJobsAsync(_client!, jobsPerProcess * _processes.Count, 64, steps, "warm-up");
+
+        /// <summary>Queues the jobs at once and times them to the last one finished; prints the processes' CPU use.</summary>
+        public async Task<double> MeasureAsync(int jobs, int size, int steps, Action<string> line)
+        {
+            var cpuBefore = _processes.Select(p => CpuSeconds(p.ProcessId)).ToArray();
             var started = Stopwatch.GetTimestamp();
-            await RunJobsAsync(client, jobs, size, steps, "bench");
+            await RunJobsAsync(_client!, jobs, size, steps, "bench");
             var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            var cpu = processes.Select((p, i) => CpuSeconds(p.ProcessId) - cpuBefore[i]).ToArray();
-            line($"  {workers} process(es): {jobs / elapsed:F2} jobs/s; CPU s of each process {string.Join(", ", cpu.Select(F))} " +
+            var cpu = _processes.Select((p, i) => CpuSeconds(p.ProcessId) - cpuBefore[i]).ToArray();
+            line($"  {_processes.Count} process(es): {jobs / elapsed:F2} jobs/s; CPU s of each process {string.Join(", ", cpu.Select(F))} " +
                 $"({cpu.Sum() / elapsed:F2} cores busy, {cpu.Sum() / jobs * 1000:F0} ms CPU per job)");
             return jobs / elapsed;
         }
-        finally
+
+        public async ValueTask DisposeAsync()
         {
-            foreach (var process in processes) await process.DisposeAsync();
-            Directory.Delete(images, recursive: true);
+            _client?.Dispose();
+            foreach (var process in _processes) await process.DisposeAsync();
+            Directory.Delete(_images, recursive: true);
         }
     }
 
