@@ -236,6 +236,14 @@ public sealed class RenderedScaleoutChartTests(RenderableChart chart) : IClassFi
         Assert.False(Selects(StringMap(api, "spec.selector.matchLabels"), workerLabels));
         Assert.True(Selects(StringMap(worker, "spec.selector.matchLabels"), workerLabels));
         Assert.False(Selects(StringMap(worker, "spec.selector.matchLabels"), apiLabels));
+        // One disruption budget per role, each over its own pods: a node drain may take an API pod and a worker at once.
+        var workerBudget = StringMap(rendered.Single("PodDisruptionBudget", Fullname), "spec.selector.matchLabels");
+        var apiBudget = StringMap(rendered.Single("PodDisruptionBudget", Fullname + "-api"), "spec.selector.matchLabels");
+        Assert.Equal(2, rendered.OfKind("PodDisruptionBudget").Count);
+        Assert.True(Selects(workerBudget, workerLabels));
+        Assert.False(Selects(workerBudget, apiLabels));
+        Assert.True(Selects(apiBudget, apiLabels));
+        Assert.False(Selects(apiBudget, workerLabels));
         // KEDA scales the workers, never the API.
         Assert.Equal(Fullname, Text(rendered.Single("ScaledObject", Fullname), "spec.scaleTargetRef.name"));
     }

@@ -16,6 +16,13 @@ public sealed class SdapiCheckpoint(ModelRegistry models)
 
     public void Set(ModelDefinition model) => _current = model;
 
+    /// <summary>
+    /// A1111's settings with <paramref name="model"/> loaded. Its sd_checkpoints_limit is how many models this service keeps
+    /// loaded at once: Diffusion:Models:MaxLoaded, or every configured model when that is 0 (no bound).
+    /// </summary>
+    public Dictionary<string, object?> Settings(DiffusionEngine.Pipelines.ModelInfo model) =>
+        SdapiOptions.Current(model, models.MaxLoaded > 0 ? models.MaxLoaded : models.Statuses().Count);
+
     /// <summary>The model an A1111 title names: our name, case-insensitively, with or without A1111's " [hash]" suffix; null when none.</summary>
     public ModelDefinition? Resolve(string title)
     {

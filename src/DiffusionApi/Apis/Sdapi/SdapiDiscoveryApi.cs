@@ -74,7 +74,7 @@ public static class SdapiDiscoveryApi
     public static async Task<IResult> GetOptions(HttpContext context, JobService jobs, SdapiCheckpoint checkpoint)
     {
         var (model, _, unavailable) = await jobs.DescribeModelAsync(checkpoint.Current.Name, SdapiOptions.Checkpoint, context.RequestAborted);
-        return model is null ? ProblemResults.Unavailable(context, unavailable!) : TypedResults.Ok(SdapiOptions.Current(model));
+        return model is null ? ProblemResults.Unavailable(context, unavailable!) : TypedResults.Ok(checkpoint.Settings(model));
     }
 
     /// <summary>
@@ -101,9 +101,10 @@ public static class SdapiDiscoveryApi
         }
         var (model, _, unavailable) = await jobs.DescribeModelAsync(chosen.Name, SdapiOptions.Checkpoint, context.RequestAborted);
         if (model is null) return ProblemResults.Unavailable(context, unavailable!);
+        var current = checkpoint.Settings(model);
         foreach (var (key, value) in settings ?? [])
         {
-            if (key != SdapiOptions.Checkpoint) SdapiRequestReader.CheckNoOp(key, key, value, model, errors);
+            if (key != SdapiOptions.Checkpoint) SdapiRequestReader.CheckNoOp(key, key, value, current, errors);
         }
         if (errors.Any) return errors.ToResult();
         checkpoint.Set(chosen);

@@ -83,7 +83,7 @@ public static class SdapiGenerationApi
         if (info is null) return ProblemResults.Unavailable(context, unavailable!);
         var key = IdempotencyKeyHeader.Read(context, out var keyError);
         if (keyError is not null) errors.AddHeader(IdempotencyKeyHeader.Name, keyError);
-        var reading = SdapiRequestReader.Read(request, limits, info, prompts, errors);
+        var reading = SdapiRequestReader.Read(request, limits, info, checkpoint.Settings(info), prompts, errors);
         if (reading is null || errors.Any) return errors.ToResult();
 
         // A1111 shows live previews while it samples (/sdapi/v1/progress current_image): a cheap one after every step.

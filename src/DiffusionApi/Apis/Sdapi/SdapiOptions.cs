@@ -16,7 +16,9 @@ public static class SdapiOptions
     /// <summary>The A1111 title of a model: A1111 writes "file [hash]"; ours have no file hash, so the name alone.</summary>
     public static string TitleOf(ModelInfo model) => model.Name;
 
-    public static Dictionary<string, object?> Current(ModelInfo model) => new(StringComparer.Ordinal)
+    /// <param name="model">The loaded checkpoint.</param>
+    /// <param name="checkpointsLimit">Models loaded at once (A1111's sd_checkpoints_limit): Diffusion:Models:MaxLoaded.</param>
+    public static Dictionary<string, object?> Current(ModelInfo model, int checkpointsLimit) => new(StringComparer.Ordinal)
     {
         [Checkpoint] = TitleOf(model),
         ["sd_checkpoint_hash"] = null,
@@ -44,6 +46,6 @@ public static class SdapiOptions
         ["enable_pnginfo"] = true,
         ["add_model_name_to_info"] = true,
         ["add_model_hash_to_info"] = false,
-        ["sd_checkpoints_limit"] = 1,
+        ["sd_checkpoints_limit"] = checkpointsLimit,
     };
 }

@@ -18,7 +18,13 @@ public static class SdapiRequestReader
     /// <summary>What a read request asks for beside the spec.</summary>
     public sealed record Reading(GenerationSpec Spec, bool SendImages, bool SaveImages, int BatchSize);
 
-    public static Reading? Read(SdapiGenerationRequest request, LimitsOptions limits, ModelInfo model, PromptsOptions prompts, SdapiErrors errors)
+    /// <summary>
+    /// Reads a txt2img/img2img request against <paramref name="model"/>; every problem goes into <paramref name="errors"/>.
+    /// <paramref name="settings"/> are A1111's settings with that model loaded (<see cref="SdapiCheckpoint.Settings"/>):
+    /// override_settings may repeat one with its value.
+    /// </summary>
+    public static Reading? Read(SdapiGenerationRequest request, LimitsOptions limits, ModelInfo model, IReadOnlyDictionary<string, object?> settings,
+        PromptsOptions prompts, SdapiErrors errors)
     {
         CheckUnsupported(request, errors);
         if (request is Txt2ImgRequest txt2img) CheckHiresFix(txt2img, errors);
@@ -60,7 +66,7 @@ public static class SdapiRequestReader
                         errors.Add(field, $"randn_source must be CPU (torch's CPU generator) or NV (A1111's Philox, as on an NVIDIA GPU) but was {value.GetRawText()}; GPU (torch on CUDA) is not reproducible here");
                     break;
                 default:
-                    CheckNoOp(field, key, value, model, errors);
+                    CheckNoOp(field, key, value, settings, errors);
                     break;
             }
         }
@@ -244,9 +250,9 @@ public static class SdapiRequestReader
     private static bool IsDdim(SdapiGenerationRequest request) =>
         string.Equals(request.SamplerName ?? request.SamplerIndex, "DDIM", StringComparison.OrdinalIgnoreCase);
 
-    internal static void CheckNoOp(string field, string key, JsonElement value, ModelInfo model, SdapiErrors errors)
+    internal static void CheckNoOp(string field, string key, JsonElement value, IReadOnlyDictionary<string, object?> settings, SdapiErrors errors)
     {
-        if (!SdapiOptions.Current(model).TryGetValue(key, out var ours))
+        if (!settings.TryGetValue(key, out var ours))
         {
             errors.Add(field, $"setting '{ControlCharacters.Escape(key)}' is not one this service has (GET /sdapi/v1/options lists them)");
             return;

@@ -11,13 +11,18 @@ namespace DiffusionApi.IntegrationTests.Api.Sdapi;
 /// </summary>
 public sealed class SdapiModelSwitchTests
 {
-    private static DiffusionApiFactory Factory() => new(new Dictionary<string, string?>
+    private static DiffusionApiFactory Factory(string? maxLoaded = null)
     {
-        ["Diffusion:Models:0:Name"] = "alpha",
-        ["Diffusion:Models:0:Path"] = SharedTinyModel.Directory,
-        ["Diffusion:Models:1:Name"] = "beta",
-        ["Diffusion:Models:1:Path"] = SharedTinyModel.WithHiddenStates,
-    });
+        var settings = new Dictionary<string, string?>
+        {
+            ["Diffusion:Models:0:Name"] = "alpha",
+            ["Diffusion:Models:0:Path"] = SharedTinyModel.Directory,
+            ["Diffusion:Models:1:Name"] = "beta",
+            ["Diffusion:Models:1:Path"] = SharedTinyModel.WithHiddenStates,
+        };
+        if (maxLoaded is not null) settings["Diffusion:Models:MaxLoaded"] = maxLoaded;
+        return new DiffusionApiFactory(settings);
+    }
 
     private static async Task<string> CheckpointAsync(HttpClient client) =>
         (await client.GetFromJsonAsync<JsonElement>("/sdapi/v1/options")).GetProperty("sd_model_checkpoint").GetString()!;
@@ -32,6 +37,25 @@ public sealed class SdapiModelSwitchTests
 
         Assert.Equal(["alpha", "beta"], models.EnumerateArray().Select(m => m.GetProperty("title").GetString()));
         Assert.Equal(["alpha", "beta"], models.EnumerateArray().Select(m => m.GetProperty("model_name").GetString()));
+    }
+
+    [Fact]
+    public async Task SdCheckpointsLimit_IsHowManyModelsStayLoaded_AndOnlyThatValueIsANoOp()
+    {
+        // No bound: every configured model may be loaded at once.
+        await using (var unbounded = Factory())
+        {
+            var client = await unbounded.CreateReadyClientAsync();
+            Assert.Equal(2, (await client.GetFromJsonAsync<JsonElement>("/sdapi/v1/options")).GetProperty("sd_checkpoints_limit").GetInt32());
+        }
+
+        await using var bounded = Factory(maxLoaded: "1");
+        var limited = await bounded.CreateReadyClientAsync();
+        Assert.Equal(1, (await limited.GetFromJsonAsync<JsonElement>("/sdapi/v1/options")).GetProperty("sd_checkpoints_limit").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, (await limited.PostAsJsonAsync("/sdapi/v1/options", new Dictionary<string, object?> { ["sd_checkpoints_limit"] = 1 })).StatusCode);
+        var changed = await limited.PostAsJsonAsync("/sdapi/v1/options", new Dictionary<string, object?> { ["sd_checkpoints_limit"] = 3 });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, changed.StatusCode);
+        Assert.Contains("sd_checkpoints_limit", await changed.Content.ReadAsStringAsync());
     }
 
     [Fact]
