@@ -97,6 +97,8 @@ public static class BenchUNetCommand
         return command;
     }
 
+    private static string Format(double? value, string format) => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "";
+
     private static string? ProfilePrefix(DirectoryInfo? directory)
     {
         if (directory is null) return null;
@@ -109,27 +111,27 @@ public static class BenchUNetCommand
     {
         var summary = OrtProfileSummary.Read(path);
         var kernels = summary.KernelMicrosecondsPerCall;
+        var fastest = summary.OpTypes.Sum(o => o.FastestMicrosecondsPerCall);
         output.WriteLine();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Profile {path}: {summary.CallsCounted} call(s) summed, {summary.CallsSkipped} left out; per call: model_run {summary.RunMicrosecondsPerCall / 1e3:F1} ms, kernels {kernels / 1e3:F1} ms"));
+            $"Profile {path}: {summary.CallsCounted} call(s) summed, {summary.CallsSkipped} left out; per call: model_run {summary.RunMicrosecondsPerCall / 1e3:F1} ms, kernels {kernels / 1e3:F1} ms, each node's fastest {fastest / 1e3:F1} ms"));
         output.WriteLine();
-        output.WriteLine("| op type | nodes | ms/call | share of kernel time | GFLOP/call | GFLOP/s |");
-        output.WriteLine("|---|---|---|---|---|---|");
+        output.WriteLine("| op type | nodes | ms/call | share of kernel time | ms/call, each node's fastest | GFLOP/call | GFLOP/s | GFLOP/s, fastest |");
+        output.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (var op in summary.OpTypes)
         {
-            var flops = op.FlopsPerCall is { } f ? (f / 1e9).ToString("F2", CultureInfo.InvariantCulture) : "";
-            var rate = op.GflopsPerSecond is { } g ? g.ToString("F1", CultureInfo.InvariantCulture) : "";
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {op.OpType} | {op.Nodes} | {op.MicrosecondsPerCall / 1e3:F1} | {op.Share * 100:F1} % | {flops} | {rate} |"));
+                $"| {op.OpType} | {op.Nodes} | {op.MicrosecondsPerCall / 1e3:F1} | {op.Share * 100:F1} % | {op.FastestMicrosecondsPerCall / 1e3:F1} | {Format(op.FlopsPerCall / 1e9, "F2")} | {Format(op.GflopsPerSecond, "F1")} | {Format(op.FastestGflopsPerSecond, "F1")} |"));
         }
         var counted = summary.OpTypes.Where(o => o.FlopsPerCall is not null).ToList();
         var countedTime = counted.Sum(o => o.MicrosecondsPerCall);
+        var countedFastest = counted.Sum(o => o.FastestMicrosecondsPerCall);
         var countedFlops = counted.Sum(o => o.FlopsPerCall!.Value);
         if (countedTime > 0 && kernels > 0)
         {
             output.WriteLine();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Ops with FLOPs ({string.Join(", ", counted.Select(o => o.OpType))}): {countedTime / kernels * 100:F1} % of kernel time, {countedFlops / 1e9:F1} GFLOP/call at {countedFlops / (countedTime * 1e3):F1} GFLOP/s; the rest: {(kernels - countedTime) / 1e3:F1} ms/call"));
+                $"Ops with FLOPs ({string.Join(", ", counted.Select(o => o.OpType))}): {countedFlops / 1e9:F1} GFLOP/call; {countedTime / kernels * 100:F1} % of kernel time at {countedFlops / (countedTime * 1e3):F1} GFLOP/s (each node's fastest: {countedFastest / fastest * 100:F1} % at {countedFlops / (countedFastest * 1e3):F1} GFLOP/s); the rest: {(kernels - countedTime) / 1e3:F1} ms/call (fastest {(fastest - countedFastest) / 1e3:F1})"));
         }
     }
 }

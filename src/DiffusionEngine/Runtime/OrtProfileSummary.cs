@@ -8,16 +8,26 @@ namespace DiffusionEngine.Runtime;
 /// <param name="MicrosecondsPerCall">Summed kernel time of those nodes per counted call.</param>
 /// <param name="Share">Fraction of all kernel time per call.</param>
 /// <param name="FlopsPerCall">Floating-point operations per call from the recorded shapes (Conv, MatMul, Gemm, attention); null for other types.</param>
-public sealed record OpTypeProfile(string OpType, int Nodes, double MicrosecondsPerCall, double Share, double? FlopsPerCall)
+/// <param name="FastestMicrosecondsPerCall">
+/// Sum over the nodes of each node's fastest counted run: on a shared machine, where other work preempts some kernels
+/// in some calls, this is the load-robust figure (the noise only ever adds time).
+/// </param>
+public sealed record OpTypeProfile(string OpType, int Nodes, double MicrosecondsPerCall, double Share, double? FlopsPerCall,
+    double FastestMicrosecondsPerCall)
 {
-    /// <summary>Achieved rate in GFLOP/s, where the FLOPs are known.</summary>
+    /// <summary>Achieved rate in GFLOP/s (mean over the counted calls), where the FLOPs are known.</summary>
     public double? GflopsPerSecond => FlopsPerCall is { } flops && MicrosecondsPerCall > 0 ? flops / (MicrosecondsPerCall * 1e3) : null;
+
+    /// <summary>Rate in GFLOP/s with every node at its fastest run, where the FLOPs are known.</summary>
+    public double? FastestGflopsPerSecond =>
+        FlopsPerCall is { } flops && FastestMicrosecondsPerCall > 0 ? flops / (FastestMicrosecondsPerCall * 1e3) : null;
 }
 
 /// <summary>
 /// Time per operator type in an ONNX Runtime profile (the JSON trace <c>SessionOptions.EnableProfiling</c> writes):
 /// the kernel events ("Node" category, <c>…_kernel_time</c>) are summed per <c>args.op_name</c>, leaving out those of the
-/// first <c>model_run</c>s (the warm-up call, where ORT prepacks weights and fills its arena). FLOPs come from each event's
+/// first <c>model_run</c>s (the warm-up call, where ORT prepacks weights and fills its arena); each node's fastest run is
+/// kept too. FLOPs come from each event's
 /// <c>args.input_type_shape</c>/<c>output_type_shape</c>: 2·(output elements)·(reduction length) for Conv and matrix
 /// products, 2·B·Sq·Skv·(Dqk + Dv) for MultiHeadAttention.
 /// </summary>
@@ -52,7 +62,7 @@ public sealed record OrtProfileSummary(int CallsCounted, int CallsSkipped, doubl
         var countFrom = skipped == 0 ? double.MinValue : runs[skipped - 1].Start + runs[skipped - 1].Duration;
         var counted = runs.Count - skipped;
 
-        var totals = new Dictionary<string, (HashSet<string> Nodes, double Microseconds, double Flops, bool HasFlops)>(StringComparer.Ordinal);
+        var totals = new Dictionary<string, (Dictionary<string, double> Fastest, double Microseconds, double Flops, bool HasFlops)>(StringComparer.Ordinal);
         double kernelTotal = 0;
         foreach (var e in events.EnumerateArray())
         {
@@ -61,15 +71,16 @@ public sealed record OrtProfileSummary(int CallsCounted, int CallsSkipped, doubl
             var opType = Text(args, "op_name") ?? "?";
             var duration = Number(e, "dur");
             var flops = Flops(opType, Shapes(args, "input_type_shape"), Shapes(args, "output_type_shape"));
-            var entry = totals.TryGetValue(opType, out var found) ? found : (new HashSet<string>(StringComparer.Ordinal), 0, 0, false);
-            entry.Nodes.Add(name);
-            totals[opType] = (entry.Nodes, entry.Microseconds + duration, entry.Flops + (flops ?? 0), entry.HasFlops || flops is not null);
+            var entry = totals.TryGetValue(opType, out var found) ? found : (new Dictionary<string, double>(StringComparer.Ordinal), 0, 0, false);
+            entry.Fastest[name] = entry.Fastest.TryGetValue(name, out var fastest) ? Math.Min(fastest, duration) : duration;
+            totals[opType] = (entry.Fastest, entry.Microseconds + duration, entry.Flops + (flops ?? 0), entry.HasFlops || flops is not null);
             kernelTotal += duration;
         }
 
         var opTypes = totals
-            .Select(t => new OpTypeProfile(t.Key, t.Value.Nodes.Count, t.Value.Microseconds / counted,
-                kernelTotal > 0 ? t.Value.Microseconds / kernelTotal : 0, t.Value.HasFlops ? t.Value.Flops / counted : null))
+            .Select(t => new OpTypeProfile(t.Key, t.Value.Fastest.Count, t.Value.Microseconds / counted,
+                kernelTotal > 0 ? t.Value.Microseconds / kernelTotal : 0, t.Value.HasFlops ? t.Value.Flops / counted : null,
+                t.Value.Fastest.Values.Sum()))
             .OrderByDescending(o => o.MicrosecondsPerCall)
             .ThenBy(o => o.OpType, StringComparer.Ordinal)
             .ToList();

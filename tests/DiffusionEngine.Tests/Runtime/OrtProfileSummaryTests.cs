@@ -40,10 +40,14 @@ public sealed class OrtProfileSummaryTests(TinyModelFixture models)
         Assert.Equal(summary.KernelMicrosecondsPerCall, summary.OpTypes.Sum(o => o.MicrosecondsPerCall), 6);
         // Kernels run inside model_run, one after another (sequential executor).
         Assert.InRange(summary.KernelMicrosecondsPerCall, 1, summary.RunMicrosecondsPerCall);
+        // Noise only adds time: each node's fastest run is at most its mean, and more calls can only lower it.
+        Assert.All(summary.OpTypes, o => Assert.InRange(o.FastestMicrosecondsPerCall, 0, o.MicrosecondsPerCall + 1e-6));
+        Assert.All(summary.OpTypes, o => Assert.InRange(Assert.Single(all.OpTypes, a => a.OpType == o.OpType).FastestMicrosecondsPerCall, 0, o.FastestMicrosecondsPerCall + 1e-6));
         Assert.Equal(summary.OpTypes.OrderByDescending(o => o.MicrosecondsPerCall).Select(o => o.OpType), summary.OpTypes.Select(o => o.OpType));
 
         var conv = Assert.Single(summary.OpTypes, o => o.OpType == "Conv");
         Assert.True(conv.FlopsPerCall > 0 && conv.GflopsPerSecond > 0);
+        Assert.True(conv.FastestGflopsPerSecond >= conv.GflopsPerSecond - 1e-9);
         // Every call has the same shapes: per-call FLOPs and node counts do not depend on which calls are summed.
         foreach (var op in summary.OpTypes)
         {
