@@ -39,6 +39,12 @@ public static class BenchUNetCommand
         {
             model, provider, size, batch, calls, threads, noBinding, noArena, pattern, noSpinning, cudaGraph, label, reference, ortCache, profile,
         };
+        command.Validators.Add(result =>
+        {
+            // The profile covers the timed calls only; the other two modes would leave it unwritten.
+            if (result.GetResult(profile) is not null && (result.GetResult(reference) is not null || result.GetResult(ortCache) is not null))
+                result.AddError("--profile times the UNet calls: it cannot be combined with --reference or --ort-cache");
+        });
         command.SetAction((parseResult, _) =>
         {
             var output = parseResult.InvocationConfiguration.Output;
@@ -88,7 +94,7 @@ public static class BenchUNetCommand
                 if (result.ProfilePath is { } profilePath) PrintProfile(output, profilePath);
                 return Task.FromResult(0);
             }
-            catch (Exception ex) when (ex is ModelLoadException or ArgumentException or ExecutionProviderUnavailableException or InvalidDataException)
+            catch (Exception ex) when (ex is ModelLoadException or ArgumentException or ExecutionProviderUnavailableException or InvalidDataException or IOException)
             {
                 Console.Error.WriteLine($"error: {CliModel.ErrorMessage(ex)}");
                 return Task.FromResult(1);

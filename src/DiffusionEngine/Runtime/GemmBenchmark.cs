@@ -29,6 +29,9 @@ public static class GemmBenchmark
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(calls, 2);
+        const long MaxElements = 1L << 28; // 1 GiB of float32 per matrix
+        if ((long)m * k > MaxElements || (long)k * n > MaxElements || (long)m * n > MaxElements)
+            throw new ArgumentOutOfRangeException(nameof(m), $"each of M·K, K·N and M·N must be at most {MaxElements} elements (1 GiB of float32)");
         var directory = Directory.CreateTempSubdirectory("gemm-benchmark-").FullName;
         try
         {

@@ -32,4 +32,10 @@ public sealed class BenchGemmCommandTests
     {
         Assert.Equal(1, Run("bench-gemm", "--m", "0").ExitCode);
     }
+
+    [Fact]
+    public void BenchGemm_WithMatricesOverOneGibibyte_ExitsWithOneBeforeAllocating()
+    {
+        Assert.Equal(1, Run("bench-gemm", "--m", "65536", "--k", "65536", "--n", "1").ExitCode);
+    }
 }

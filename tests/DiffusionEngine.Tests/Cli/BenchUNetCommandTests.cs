@@ -26,4 +26,19 @@ public sealed class BenchUNetCommandTests(TinyModelFixture models)
         Assert.Matches(@"\| Conv \| \d+ \| [\d.]+ \| [\d.]+ % \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|", text);
         Assert.Contains("Ops with FLOPs (", text);
     }
+
+    [Fact]
+    public void BenchUNet_WithProfileAndReference_IsRejectedNamingBothOptions()
+    {
+        var directory = Directory.CreateTempSubdirectory("bench-unet-").FullName;
+        var error = new StringWriter();
+
+        var exitCode = new RootCommand { BenchUNetCommand.Create() }
+            .Parse(["bench-unet", "--model", models.DefaultModel, "--reference", models.DefaultModel, "--profile", directory])
+            .Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("--profile times the UNet calls: it cannot be combined with --reference or --ort-cache", error.ToString());
+        Assert.Empty(Directory.GetFiles(directory));
+    }
 }
