@@ -187,6 +187,57 @@ public abstract class JobQueueContract : JobBackendContract
     }
 
     [SkippableFact]
+    public async Task Positions_StayExact_ThroughBatchesCancelsReleasesAndOtherModelsLeases()
+    {
+        // A random walk (fixed seed) through everything that takes jobs out of the queue in or out of order, or puts one
+        // back; after each step every waiting job's position is its place among the waiting jobs in admission order.
+        var backend = CreateBackend(new JobBackendSettings { Capacity = 200 });
+        var random = new Random(20261202);
+        var admitted = new List<JobDescriptor>();
+        var waiting = new HashSet<string>();
+        var held = new List<LeasedJob>();
+        for (var step = 0; step < 80; step++)
+        {
+            var choice = random.Next(10);
+            if (choice < 4 || waiting.Count == 0)
+            {
+                var job = await EnqueueAsync(backend, NewJob($"j{step}", steps: 2 + random.Next(2), images: 1 + random.Next(2), model: random.Next(3) == 0 ? "sdxl" : "tiny-sd"));
+                admitted.Add(job);
+                waiting.Add(job.Id);
+            }
+            else if (choice < 7)
+            {
+                // Any model, or only tiny-sd's jobs when one waits (a worker with one model skips the others').
+                var model = random.Next(2) == 0 && admitted.Any(j => waiting.Contains(j.Id) && j.Spec.Model == "tiny-sd") ? "tiny-sd" : null;
+                foreach (var leased in await LeaseAsync(backend, maxImages: 1 + random.Next(3), model: model))
+                {
+                    Assert.True(waiting.Remove(leased.Job.Id), $"step {step}: leased {leased.Job.Spec.Prompt}, which was not waiting");
+                    Assert.Equal(StartResult.Started, await backend.Store.TryStartAsync(leased.Job.Id, leased.FenceFor("worker-a")));
+                    held.Add(leased);
+                }
+            }
+            else if (choice < 9)
+            {
+                var victim = admitted.Where(j => waiting.Contains(j.Id)).ElementAt(random.Next(waiting.Count));
+                Assert.Equal(CancelResult.Cancelled, (await backend.Store.RequestCancelAsync(victim.Id)).Result);
+                waiting.Remove(victim.Id);
+            }
+            else if (held.Count > 0)
+            {
+                var back = held[random.Next(held.Count)];
+                held.Remove(back);
+                Assert.True(await backend.Store.TryRequeueAsync(back.Job.Id, back.FenceFor("worker-a")));
+                await backend.Queue.ReleaseAsync("worker-a", back);
+                waiting.Add(back.Job.Id);
+            }
+
+            var order = admitted.Where(j => waiting.Contains(j.Id)).ToList();
+            for (var i = 0; i < order.Count; i++)
+                Assert.True(await backend.Queue.PositionOfAsync(order[i].Id) == i + 1, $"step {step}: {order[i].Spec.Prompt} is not at {i + 1}");
+        }
+    }
+
+    [SkippableFact]
     public async Task Complete_EndsTheLease_SoARenewalReportsItLost()
     {
         var backend = CreateBackend();

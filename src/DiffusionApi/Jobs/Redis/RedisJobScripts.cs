@@ -6,7 +6,8 @@ namespace DiffusionApi.Jobs.Redis;
 /// prefix as ARGV[1]; the rest of its arguments are listed above it. Keys (see docs/scaling.md, "Redis data model"):
 /// <c>P:job:ID</c> hash (the record: state, descriptor, owner, attempt, progress, results, and the lease's stream entry),
 /// <c>P:waiting</c> zset (waiting jobs by admission sequence: order, position, the global bound) and, per stream,
-/// <c>P:stream:MODEL:waiting</c> (the same jobs of one model, for workers that lease only their model), <c>P:leased</c> set,
+/// <c>P:stream:MODEL:waiting</c> (the same jobs of one model, for workers that lease only their model), the position
+/// counters <c>P:seq</c>, <c>P:left</c> and <c>P:stale</c>, <c>P:leased</c> set,
 /// <c>P:stream:MODEL</c> stream with group <c>workers</c> (one entry per job, never deleted before it is delivered),
 /// <c>P:streams</c> set of those streams, <c>P:idem:KEY</c>, <c>P:gone:ID</c>, <c>P:dead</c> dead-letter stream, and the
 /// channels <c>P:wake</c> and <c>P:events:ID</c>.
@@ -33,6 +34,36 @@ internal static class RedisJobScripts
           local st, o, a = unpack(redis.call('HMGET', jkey(id), 'state', 'owner', 'attempt'))
           return st == 'Running' and o == owner and a == attempt
         end
+        -- Queue positions by counting (the Position script): P:seq counts admissions, P:left the jobs that left P:waiting
+        -- (net of those that came back). While every job that left was older than a waiting job, that job's position is
+        -- its seq minus P:left, O(1). A job that leaves from behind an older waiting one (a batch member, a cancel, another
+        -- model's lease) or comes back raises P:stale to its seq: positions up to there are the set's rank instead.
+        local function ensure_counters()
+          if redis.call('EXISTS', P .. ':left') == 0 then
+            -- First use on this Redis (or after an upgrade): the jobs waiting now are ranked; later ones counted.
+            local seq = tonumber(redis.call('GET', P .. ':seq') or '0')
+            redis.call('SET', P .. ':left', seq - redis.call('ZCARD', P .. ':waiting'))
+            redis.call('SET', P .. ':stale', seq)
+          end
+        end
+        local function mark_stale(seq)
+          if tonumber(seq) > tonumber(redis.call('GET', P .. ':stale') or '0') then redis.call('SET', P .. ':stale', seq) end
+        end
+        local function leave_waiting(id)
+          local seq = redis.call('ZSCORE', P .. ':waiting', id)
+          if not seq then return end
+          ensure_counters()
+          redis.call('ZREM', P .. ':waiting', id)
+          redis.call('INCR', P .. ':left')
+          if #redis.call('ZRANGEBYSCORE', P .. ':waiting', '-inf', '(' .. seq, 'LIMIT', 0, 1) > 0 then mark_stale(seq) end
+        end
+        local function return_waiting(id, seq)
+          ensure_counters()
+          if redis.call('ZADD', P .. ':waiting', seq, id) == 1 then
+            redis.call('DECR', P .. ':left')
+            mark_stale(seq)
+          end
+        end
         -- Sets a final state; the record then expires after the retention of its kind (an async job leaves a Gone marker
         -- for as long again). A delivered entry no worker holds is acknowledged; one a worker holds is acknowledged when
         -- the worker completes its lease (or by the reaper).
@@ -40,7 +71,7 @@ internal static class RedisJobScripts
           local k = jkey(id)
           redis.call('HSET', k, 'state', state, 'images', images, 'failure', failure, 'owner', '', 'finished', now_ms())
           local kind, idem, delivered, lowner, stream, entry = unpack(redis.call('HMGET', k, 'kind', 'idem', 'delivered', 'lowner', 'stream', 'entry'))
-          redis.call('ZREM', P .. ':waiting', id)
+          leave_waiting(id)
           redis.call('ZREM', wkey(stream), id)
           if delivered == '1' and lowner == '' then
             redis.call('XACK', stream, GROUP, entry)
@@ -77,6 +108,7 @@ internal static class RedisJobScripts
           redis.call('XGROUP', 'CREATE', stream, GROUP, '$', 'MKSTREAM')
           redis.call('SADD', P .. ':streams', stream)
         end
+        ensure_counters()
         local seq = redis.call('INCR', P .. ':seq')
         local entry = redis.call('XADD', stream, '*', 'job', id)
         redis.call('HSET', jkey(id), 'job', ARGV[3], 'kind', ARGV[7], 'state', 'Queued', 'step', 0, 'total', ARGV[8],
@@ -124,7 +156,7 @@ internal static class RedisJobScripts
                     -- JobEvent (JobJson: camelCase, enum by name); other fields take their defaults.
                     redis.call('PUBLISH', P .. ':events:' .. jid, '{"jobId":"' .. jid .. '","kind":"Finished"}')
                   else
-                    redis.call('ZADD', P .. ':waiting', seq, jid)
+                    return_waiting(jid, seq)
                     redis.call('ZADD', wkey(stream), seq, jid)
                   end
                 end
@@ -208,7 +240,7 @@ internal static class RedisJobScripts
           local k = jkey(id)
           local stream, entry = deliver(k)
           redis.call('XCLAIM', stream, GROUP, worker, 0, entry, 'JUSTID')
-          redis.call('ZREM', P .. ':waiting', id)
+          leave_waiting(id)
           redis.call('ZREM', wkey(stream), id)
           redis.call('SADD', P .. ':leased', id)
           local attempt = redis.call('HINCRBY', k, 'lattempt', 1)
@@ -270,13 +302,27 @@ internal static class RedisJobScripts
             redis.call('XDEL', stream, entry)
           else
             redis.call('XCLAIM', stream, GROUP, PARK, 0, entry, 'JUSTID')
-            redis.call('ZADD', P .. ':waiting', seq, id)
+            return_waiting(id, seq)
             redis.call('ZADD', wkey(stream), seq, id)
             redis.call('PUBLISH', P .. ':wake', id)
           end
         end
         local d, l = counts()
         return {d, l}
+        """;
+
+    /// <summary>
+    /// A waiting job's place, 1 = next (see leave_waiting in the helpers): its seq minus P:left when it is past the stale
+    /// mark, O(1); else its rank in P:waiting, O(log N). ARGV: 2 id. Returns the position, or -1 when it is not waiting.
+    /// </summary>
+    public const string Position = """
+
+        local P = ARGV[1]
+        local seq = redis.call('ZSCORE', P .. ':waiting', ARGV[2])
+        if not seq then return -1 end
+        local left = redis.call('GET', P .. ':left')
+        if left and tonumber(seq) > tonumber(redis.call('GET', P .. ':stale') or '0') then return tonumber(seq) - tonumber(left) end
+        return redis.call('ZRANK', P .. ':waiting', ARGV[2]) + 1
         """;
 
     /// <summary>Queued → Running for a fence, or a takeover by a newer attempt. ARGV: 2 id, 3 owner, 4 attempt.</summary>
