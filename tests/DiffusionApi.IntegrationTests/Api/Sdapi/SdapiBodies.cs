@@ -10,51 +10,23 @@ namespace DiffusionApi.IntegrationTests.Api.Sdapi;
 /// </summary>
 public static class SdapiBodies
 {
-    public static Dictionary<string, object?> Txt2Img(string prompt = "a red fox", long seed = 42, int batchSize = 1, int nIter = 1) => new()
+    public static Dictionary<string, object?> Txt2Img(string prompt = "a red fox", long seed = 42, int batchSize = 1, int nIter = 1)
     {
-        ["enable_hr"] = false,
-        ["hr_scale"] = 2,
-        ["hr_upscaler"] = "Latent",
-        ["hr_second_pass_steps"] = 0,
-        ["hr_resize_x"] = 0,
-        ["hr_resize_y"] = 0,
-        ["denoising_strength"] = 0.7,
-        ["firstphase_width"] = 0,
-        ["firstphase_height"] = 0,
-        ["prompt"] = prompt,
-        ["styles"] = Array.Empty<string>(),
-        ["seed"] = seed,
-        ["subseed"] = -1,
-        ["subseed_strength"] = 0.0,
-        ["seed_resize_from_h"] = 0,
-        ["seed_resize_from_w"] = 0,
-        ["batch_size"] = batchSize,
-        ["n_iter"] = nIter,
-        ["steps"] = 2,
-        ["cfg_scale"] = 7.0,
-        ["width"] = 64,
-        ["height"] = 64,
-        ["restore_faces"] = false,
-        ["tiling"] = false,
-        ["do_not_save_samples"] = false,
-        ["do_not_save_grid"] = false,
-        ["negative_prompt"] = "",
-        ["eta"] = 1.0,
-        ["s_churn"] = 0,
-        ["s_tmax"] = 0,
-        ["s_tmin"] = 0,
-        ["s_noise"] = 1,
-        ["override_settings"] = new Dictionary<string, object>(),
-        ["override_settings_restore_afterwards"] = true,
-        ["sampler_name"] = "Euler a",
-        ["scheduler"] = "automatic",
-        ["sampler_index"] = "Euler a",
-        ["script_name"] = null,
-        ["script_args"] = Array.Empty<object>(),
-        ["send_images"] = true,
-        ["save_images"] = false,
-        ["alwayson_scripts"] = new Dictionary<string, object>(),
-    };
+        var body = new Dictionary<string, object?>
+        {
+            ["enable_hr"] = false,
+            ["hr_scale"] = 2,
+            ["hr_upscaler"] = "Latent",
+            ["hr_second_pass_steps"] = 0,
+            ["hr_resize_x"] = 0,
+            ["hr_resize_y"] = 0,
+            ["denoising_strength"] = 0.7,
+            ["firstphase_width"] = 0,
+            ["firstphase_height"] = 0,
+        };
+        AddCommonFields(body, prompt, seed, batchSize, nIter, steps: 2);
+        return body;
+    }
 
     /// <summary>
     /// An img2img body as webuiapi's img2img() builds it: every field with its default (resize_mode 0, denoising_strength
@@ -75,44 +47,50 @@ public static class SdapiBodies
             ["inpaint_full_res_padding"] = 0,
             ["inpainting_mask_invert"] = 0,
             ["initial_noise_multiplier"] = 1,
-            ["prompt"] = prompt,
-            ["styles"] = Array.Empty<string>(),
-            ["seed"] = seed,
-            ["subseed"] = -1,
-            ["subseed_strength"] = 0.0,
-            ["seed_resize_from_h"] = 0,
-            ["seed_resize_from_w"] = 0,
-            ["batch_size"] = 1,
-            ["n_iter"] = 1,
-            ["steps"] = 4,
-            ["cfg_scale"] = 7.0,
             ["image_cfg_scale"] = 1.5,
-            ["width"] = 64,
-            ["height"] = 64,
-            ["restore_faces"] = false,
-            ["tiling"] = false,
-            ["do_not_save_samples"] = false,
-            ["do_not_save_grid"] = false,
-            ["negative_prompt"] = "",
-            ["eta"] = 1.0,
-            ["s_churn"] = 0,
-            ["s_tmax"] = 0,
-            ["s_tmin"] = 0,
-            ["s_noise"] = 1,
-            ["override_settings"] = new Dictionary<string, object>(),
-            ["override_settings_restore_afterwards"] = true,
-            ["sampler_name"] = "Euler a",
-            ["sampler_index"] = "Euler a",
-            ["scheduler"] = "automatic",
             ["include_init_images"] = false,
-            ["script_name"] = null,
-            ["script_args"] = Array.Empty<object>(),
-            ["send_images"] = true,
-            ["save_images"] = false,
-            ["alwayson_scripts"] = new Dictionary<string, object>(),
         };
+        AddCommonFields(body, prompt, seed, batchSize: 1, nIter: 1, steps: 4);
         if (mask is not null) body["mask"] = "data:image/png;base64," + Convert.ToBase64String(mask);
         return body;
+    }
+
+    /// <summary>The fields webuiapi's txt2img() and img2img() both send, with its defaults.</summary>
+    private static void AddCommonFields(Dictionary<string, object?> body, string prompt, long seed, int batchSize, int nIter, int steps)
+    {
+        body["prompt"] = prompt;
+        body["styles"] = Array.Empty<string>();
+        body["seed"] = seed;
+        body["subseed"] = -1;
+        body["subseed_strength"] = 0.0;
+        body["seed_resize_from_h"] = 0;
+        body["seed_resize_from_w"] = 0;
+        body["batch_size"] = batchSize;
+        body["n_iter"] = nIter;
+        body["steps"] = steps;
+        body["cfg_scale"] = 7.0;
+        body["width"] = 64;
+        body["height"] = 64;
+        body["restore_faces"] = false;
+        body["tiling"] = false;
+        body["do_not_save_samples"] = false;
+        body["do_not_save_grid"] = false;
+        body["negative_prompt"] = "";
+        body["eta"] = 1.0;
+        body["s_churn"] = 0;
+        body["s_tmax"] = 0;
+        body["s_tmin"] = 0;
+        body["s_noise"] = 1;
+        body["override_settings"] = new Dictionary<string, object>();
+        body["override_settings_restore_afterwards"] = true;
+        body["sampler_name"] = "Euler a";
+        body["scheduler"] = "automatic";
+        body["sampler_index"] = "Euler a";
+        body["script_name"] = null;
+        body["script_args"] = Array.Empty<object>();
+        body["send_images"] = true;
+        body["save_images"] = false;
+        body["alwayson_scripts"] = new Dictionary<string, object>();
     }
 
     public static Task<HttpResponseMessage> PostImg2ImgAsync(this HttpClient client, object body, CancellationToken cancellationToken = default) =>
