@@ -45,9 +45,7 @@ public sealed class HealthAndStartupTests
     {
         await using var factory = new DiffusionApiFactory();
         var client = await factory.CreateReadyClientAsync();
-        factory.Probe.Hold();
-        var running = client.PostGenerateAsync(Requests.Small(prompt: "running"));
-        await factory.Probe.WaitForHeldCallAsync(TimeSpan.FromSeconds(30));
+        var running = await factory.HoldOnARunningJobAsync(client, TimeSpan.FromSeconds(30));
 
         factory.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
 

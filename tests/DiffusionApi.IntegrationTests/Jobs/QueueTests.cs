@@ -21,11 +21,9 @@ public sealed class QueueTests
             ["Diffusion:Batching:MaxDelayMs"] = "0",
         });
         var client = await factory.CreateReadyClientAsync();
-        factory.Probe.Hold();
 
         // One job in the engine (held), two waiting: the queue is full.
-        var running = client.PostGenerateAsync(Requests.Small(prompt: "running"));
-        await factory.Probe.WaitForHeldCallAsync(Timeout);
+        var running = await factory.HoldOnARunningJobAsync(client, Timeout);
         var queued = new[] { client.PostGenerateAsync(Requests.Small(prompt: "queued 1")), client.PostGenerateAsync(Requests.Small(prompt: "queued 2")) };
         var queue = factory.Services.GetRequiredService<IJobQueue>();
         while (queue.Stats.Depth < 2) await Task.Delay(5);
@@ -56,9 +54,7 @@ public sealed class QueueTests
             ["Diffusion:Batching:MaxDelayMs"] = "0",
         });
         var client = await factory.CreateReadyClientAsync();
-        factory.Probe.Hold();
-        var running = client.PostGenerateAsync(Requests.Small(prompt: "running"));
-        await factory.Probe.WaitForHeldCallAsync(Timeout);
+        var running = await factory.HoldOnARunningJobAsync(client, Timeout);
 
         // The client gives up on a queued request: its HTTP request is aborted, which cancels its job.
         using var disconnect = new CancellationTokenSource();
@@ -89,9 +85,7 @@ public sealed class QueueTests
             ["Diffusion:Batching:MaxDelayMs"] = "0",
         });
         var client = await factory.CreateReadyClientAsync();
-        factory.Probe.Hold();
-        var running = client.PostGenerateAsync(Requests.Small(prompt: "running"));
-        await factory.Probe.WaitForHeldCallAsync(Timeout);
+        var running = await factory.HoldOnARunningJobAsync(client, Timeout);
 
         // Fill the queue with callers that then hang up while the engine is still busy with the first job.
         using var disconnect = new CancellationTokenSource();

@@ -27,9 +27,7 @@ public sealed class QueueFullTests(ITestOutputHelper output)
         });
         var client = await factory.CreateReadyClientAsync();
         // The engine is held on a first job, so the 8 slots are all that is left and nothing leaves them meanwhile.
-        factory.Probe.Hold();
-        var running = client.PostGenerateAsync(Requests.Small(prompt: "running"));
-        await factory.Probe.WaitForHeldCallAsync(Timeout);
+        var running = await factory.HoldOnARunningJobAsync(client, Timeout);
 
         using var start = new ManualResetEventSlim();
         var ten = Enumerable.Range(0, 10).Select(i => Task.Run(async () =>
