@@ -25,9 +25,7 @@ public sealed class BatchingTests
         var client = await factory.CreateReadyClientAsync();
         var batchSizes = new List<int>();
         using var listener = ListenToBatchSizes(factory, batchSizes);
-        factory.Probe.Hold();
-        var first = client.PostGenerateAsync(Requests.Small(prompt: "first"));
-        await factory.Probe.WaitForHeldCallAsync(Timeout);
+        var first = await factory.HoldOnARunningJobAsync(client, Timeout);
 
         // While the worker is busy, four compatible requests queue up; they must share one engine call.
         var others = Enumerable.Range(0, 4).Select(i => client.PostGenerateAsync(Requests.Small(prompt: $"p{i}", seed: (ulong)i))).ToArray();
@@ -48,20 +46,11 @@ public sealed class BatchingTests
     {
         await using var factory = Create(maxBatchSize: 2);
         var client = await factory.CreateReadyClientAsync();
-        factory.Probe.Hold();
-        var first = client.PostGenerateAsync(Requests.Small(prompt: "first"));
-        await factory.Probe.WaitForHeldCallAsync(Timeout);
-        var queue = factory.Services.GetRequiredService<DiffusionApi.Jobs.IJobQueue>();
+        var first = await factory.HoldOnARunningJobAsync(client, Timeout);
 
         // Queue order: a(2 steps) b(3) c(2) d(3) e(2). Compatible jobs join the earlier batch; order is otherwise kept.
         var jobs = new[] { ("a", 2), ("b", 3), ("c", 2), ("d", 3), ("e", 2) };
-        var pending = new List<Task<HttpResponseMessage>>();
-        foreach (var (prompt, steps) in jobs)
-        {
-            pending.Add(client.PostGenerateAsync(Requests.Small(prompt: prompt, steps: steps)));
-            var expected = pending.Count;
-            while (queue.Stats.Depth < expected) await Task.Delay(5);
-        }
+        var pending = await factory.QueueInOrderAsync(client, jobs.Select(j => Requests.Small(prompt: j.Item1, steps: j.Item2)));
         factory.Probe.Release();
 
         foreach (var response in await Task.WhenAll(pending.Append(first))) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -74,22 +63,16 @@ public sealed class BatchingTests
     {
         await using var factory = Create(maxBatchSize: 4);
         var client = await factory.CreateReadyClientAsync();
-        factory.Probe.Hold();
-        var first = client.PostGenerateAsync(Requests.Small(prompt: "first"));
-        await factory.Probe.WaitForHeldCallAsync(Timeout);
-        var queue = factory.Services.GetRequiredService<DiffusionApi.Jobs.IJobQueue>();
+        var first = await factory.HoldOnARunningJobAsync(client, Timeout);
 
         // Queue order: a(7.5) b(1) c(7.5) d(1) e(0): guidance ≤ 1 runs no unconditional pass, so b, d, e batch apart.
         var jobs = new[] { ("a", 7.5), ("b", 1.0), ("c", 7.5), ("d", 1.0), ("e", 0.0) };
-        var pending = new List<Task<HttpResponseMessage>>();
-        foreach (var (prompt, guidance) in jobs)
+        var pending = await factory.QueueInOrderAsync(client, jobs.Select(j =>
         {
-            var body = (Dictionary<string, object?>)Requests.Small(prompt: prompt);
-            body["guidance_scale"] = guidance;
-            pending.Add(client.PostGenerateAsync(body));
-            var expected = pending.Count;
-            while (queue.Stats.Depth < expected) await Task.Delay(5);
-        }
+            var body = (Dictionary<string, object?>)Requests.Small(prompt: j.Item1);
+            body["guidance_scale"] = j.Item2;
+            return (object)body;
+        }));
         factory.Probe.Release();
 
         foreach (var response in await Task.WhenAll(pending.Append(first))) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -107,10 +90,7 @@ public sealed class BatchingTests
     {
         await using var factory = Create(maxBatchSize: 4);
         var client = await factory.CreateReadyClientAsync();
-        factory.Probe.Hold();
-        var first = client.PostGenerateAsync(Requests.Small(prompt: "first"));
-        await factory.Probe.WaitForHeldCallAsync(Timeout);
-        var queue = factory.Services.GetRequiredService<DiffusionApi.Jobs.IJobQueue>();
+        var first = await factory.HoldOnARunningJobAsync(client, Timeout);
         var gradient = Convert.ToBase64String(TestImages.Gradient());
         var noise = Convert.ToBase64String(TestImages.Noise(64, 64));
         var mask = Convert.ToBase64String(TestImages.LuminanceMask(64, 64, (x, _) => x < 32));
@@ -121,16 +101,13 @@ public sealed class BatchingTests
         {
             ("a", gradient, 0.5, null), ("b", gradient, 1.0, null), ("c", noise, 0.5, null), ("d", null, null, null), ("e", gradient, 0.5, mask),
         };
-        var pending = new List<Task<HttpResponseMessage>>();
-        foreach (var (prompt, image, strength, maskImage) in jobs)
+        var pending = await factory.QueueInOrderAsync(client, jobs.Select(j =>
         {
-            var body = (Dictionary<string, object?>)Requests.Small(prompt: prompt, steps: 4);
-            if (image is not null) (body["image"], body["strength"]) = (image, strength);
-            if (maskImage is not null) body["mask"] = maskImage;
-            pending.Add(client.PostGenerateAsync(body));
-            var expected = pending.Count;
-            while (queue.Stats.Depth < expected) await Task.Delay(5);
-        }
+            var body = (Dictionary<string, object?>)Requests.Small(prompt: j.Prompt, steps: 4);
+            if (j.Image is not null) (body["image"], body["strength"]) = (j.Image, j.Strength);
+            if (j.Mask is not null) body["mask"] = j.Mask;
+            return (object)body;
+        }));
         factory.Probe.Release();
 
         foreach (var response in await Task.WhenAll(pending.Append(first))) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
