@@ -35,8 +35,6 @@ public sealed record RedisJobSettings(
 
     public string EventsChannel(string jobId) => $"{Prefix}:events:{jobId}";
 
-    public string WaitingKey => $"{Prefix}:waiting";
-
     public string LeasedKey => $"{Prefix}:leased";
 
     public string WakeChannel => $"{Prefix}:wake";
