@@ -35,11 +35,7 @@ public sealed record RedisJobSettings(
 
     public string EventsChannel(string jobId) => $"{Prefix}:events:{jobId}";
 
-    public string LeasedKey => $"{Prefix}:leased";
-
     public string WakeChannel => $"{Prefix}:wake";
-
-    public string DeadLetterKey => $"{Prefix}:dead";
 
     /// <summary>The stream of one model's jobs (KEDA's <c>redis-streams</c> scaler reads its group's lag).</summary>
     public string StreamKey(string model) => $"{Prefix}:stream:{model}";
